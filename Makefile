@@ -1,0 +1,50 @@
+# Dialog – the two commands that matter: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test setup translations translations-update browser clean
+
+## run: set up, build the demo database (SQLite + posts/) and serve on http://127.0.0.1:5000
+run: setup
+	$(FLASK) db upgrade
+	$(FLASK) posts import
+	$(FLASK) demo accounts
+	@echo "Serving on http://$(HOST):$(PORT)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## test: set up (Python packages, Chromium for browser tests) and run the whole suite
+test: setup $(VENV)/.dev browser
+	$(BIN)/python -m pytest
+
+setup: $(VENV)/.runtime translations
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+## translations: compile the catalogs (app/translations/*/LC_MESSAGES/messages.po → .mo)
+translations: $(VENV)/.runtime
+	$(BIN)/pybabel compile --use-fuzzy -d app/translations --statistics 2>&1 | grep -v '^compiling' || true
+
+## translations-update: collect new UI strings into the catalogs after changing code or templates
+translations-update: $(VENV)/.runtime
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output --project Dialog -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-location --width 100
+
+## browser: Debian's Chromium for the end-to-end tests (never a downloaded browser)
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,55 @@
+"""Dialog: a corporate blog made for talking with customers in the open."""
+from flask import Flask
+
+from app import config as settings
+from app.extensions import babel, csrf, db, login_manager, migrate
+
+
+def create_app(config: dict | type | None = None) -> Flask:
+    """Build the app: defaults, then BLOG_* environment variables, then `config` (tests)."""
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app.config.from_object(settings.Config)
+    app.config.from_prefixed_env("BLOG")
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    settings.finalize(app.config)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app import i18n
+    from app.models import User
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    i18n.init_app(app)
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def register_blueprints(app: Flask) -> None:
+    from app import errors
+    from app.blog import bp as blog_bp
+    from app.feeds import bp as feeds_bp
+    from app.site import bp as site_bp
+
+    app.register_blueprint(site_bp)
+    app.register_blueprint(feeds_bp)
+    app.register_blueprint(blog_bp)
+    errors.init_app(app)
+
+
+def register_cli(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)

@@ -1,0 +1,11 @@
+"""Flask CLI commands: `flask --app wsgi posts|users|demo …`."""
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from app.cli.demo import demo
+    from app.cli.posts import posts
+    from app.cli.users import users
+
+    for group in (posts, users, demo):
+        app.cli.add_command(group)

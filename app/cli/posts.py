@@ -1,0 +1,58 @@
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+from app.content.importer import FAILED, Importer
+from app.i18n import site_timezone
+from app.urls import internal_hosts
+
+posts = AppGroup("posts", help="Posts and pages from Markdown files.")
+
+
+def _is_reserved(slug: str) -> bool:
+    """True when /<slug> is already answered by another route (feeds, health check …)."""
+    adapter = current_app.url_map.bind("localhost")
+    try:
+        endpoint, _ = adapter.match(f"/{slug}", method="GET")
+    except (NotFound, MethodNotAllowed):
+        return False
+    except Exception:  # a redirect (e.g. to a trailing slash) means the path is taken
+        return True
+    return endpoint != "blog.page"
+
+
+@posts.command("import")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+def import_posts(directory: Path | None):
+    """Create or update posts from DIRECTORY/*.md and pages from DIRECTORY/pages/*.md (default: posts/)."""
+    directory = directory or Path(current_app.config["POSTS_DIR"])
+    if not directory.is_dir():
+        raise click.ClickException(f"{directory} is not a directory")
+    click.echo(f"Importing from {directory}")
+
+    def progress(number: int, total: int, name: str, outcome: str, reason: str) -> None:
+        line = f"[{number:>{len(str(total))}}/{total}] {name}: {outcome}"
+        if outcome == FAILED:
+            click.secho(f"{line} – {reason}", fg="red", err=True)
+        else:
+            click.echo(line)
+
+    report = Importer(
+        directory=directory,
+        tz=site_timezone(),
+        internal_hosts=internal_hosts(),
+        is_reserved_path=_is_reserved,
+        words_per_minute=current_app.config["WORDS_PER_MINUTE"],
+        progress=progress,
+    ).run()
+    click.echo(
+        f"Done: {len(report.created)} created, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.failed)} failed."
+    )
+    if not report.ok:
+        for name, reason in report.failed:
+            click.secho(f"  {name}: {reason}", fg="red", err=True)
+        raise SystemExit(1)

@@ -1,0 +1,99 @@
+"""Settings: defaults here, overridden by `BLOG_*` environment variables, then by `create_app(config)`."""
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Config:
+    """Defaults. Every key can be set from the environment as BLOG_<KEY> (JSON values are parsed)."""
+
+    DATA_DIR = "instance"
+    DATABASE_URL = None  # None: SQLite file in DATA_DIR
+    SECRET_KEY = None  # None: generated once and kept in DATA_DIR
+    POSTS_DIR = "posts"
+
+    SITE_NAME = "Sternwelle Blog"
+    SITE_DESCRIPTION = "Das Blog der Sternwelle Kommunikation GmbH: Netz, Technik, Kundenservice und Netzkultur."
+    SITE_URL = None  # e.g. "https://blog.example.org"; None: taken from the request
+    TEAM_NAME = "Sternwelle-Team"
+    TIMEZONE = "Europe/Berlin"
+    LANGUAGES = ["de", "en"]
+    DEFAULT_LANGUAGE = "de"
+
+    POSTS_PER_PAGE = 10
+    FEED_SIZE = 20
+    TOC_MIN_HEADINGS = 3
+    WORDS_PER_MINUTE = 200
+    SQLITE_BUSY_TIMEOUT_MS = 5000
+
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    WTF_CSRF_TIME_LIMIT = None  # a comment may take longer to write than an hour
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+
+
+class TestConfig(Config):
+    """Settings the test-suite starts from (a temporary DATA_DIR is set per test)."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    WTF_CSRF_ENABLED = False
+
+
+def finalize(config) -> None:
+    """Derive the settings that depend on others (paths, database URL, secret key)."""
+    data_dir = Path(config["DATA_DIR"])
+    if not data_dir.is_absolute():
+        data_dir = PROJECT_ROOT / data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config["DATA_DIR"] = str(data_dir)
+
+    posts_dir = Path(config["POSTS_DIR"])
+    config["POSTS_DIR"] = str(posts_dir if posts_dir.is_absolute() else PROJECT_ROOT / posts_dir)
+
+    url = config.get("DATABASE_URL") or f"sqlite:///{data_dir / 'dialog.db'}"
+    config["DATABASE_URL"] = url
+    config["SQLALCHEMY_DATABASE_URI"] = url
+    if url.startswith("sqlite"):
+        # Wait for a competing writer instead of failing with "database is locked".
+        config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault(
+            "connect_args", {"timeout": config["SQLITE_BUSY_TIMEOUT_MS"] / 1000}
+        )
+    else:
+        config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _stored_secret_key(data_dir / "secret_key")
+
+    config["BABEL_DEFAULT_LOCALE"] = config["DEFAULT_LANGUAGE"]
+    config["BABEL_DEFAULT_TIMEZONE"] = config["TIMEZONE"]
+    config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "app" / "translations")
+
+
+def _stored_secret_key(path: Path) -> str:
+    """Read the key kept in the data dir, creating it (readable by the owner only) on first start."""
+    try:
+        key = path.read_text().strip()
+        if key:
+            return key
+    except FileNotFoundError:
+        pass
+    # Write the whole key to a private temp file, then link it into place: if two workers start
+    # at once, exactly one link wins and both read the same complete key.
+    key = secrets.token_hex(32)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        key = path.read_text().strip()
+    finally:
+        tmp.unlink()
+    return key

@@ -1,0 +1,1 @@
+"""Content services: posts and pages from Markdown files, slugs, what readers may see."""

@@ -1,0 +1,22 @@
+"""Saving post content: Markdown rendered to stored HTML once, at save time."""
+from app import markup
+from app.models import Page, Post
+
+
+def apply_post_body(post: Post, body_md: str, *, summary: str = "", internal_hosts: tuple[str, ...] = (),
+                    words_per_minute: int = 200) -> None:
+    """Set a post's Markdown and everything derived from it: HTML, table of contents, reading time."""
+    rendered = markup.render_post(body_md, internal_hosts)
+    post.body_md = body_md
+    post.body_html = rendered.html
+    post.toc = rendered.toc
+    post.reading_minutes = max(1, round(rendered.words / words_per_minute))
+    post.summary = summary or markup.summarize(rendered.html)
+
+
+def apply_page_body(page: Page, body_md: str, *, summary: str = "", internal_hosts: tuple[str, ...] = ()) -> None:
+    """Set a page's Markdown and its stored HTML."""
+    rendered = markup.render_post(body_md, internal_hosts)
+    page.body_md = body_md
+    page.body_html = rendered.html
+    page.summary = summary or markup.summarize(rendered.html)

@@ -1,0 +1,16 @@
+"""Error pages in the site's layout; a failed request rolls its database session back."""
+from flask import Flask, render_template
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.extensions import db
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return render_template("errors/error.html", code=error.code, error=error), error.code
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error):
+        db.session.rollback()
+        return render_template("errors/error.html", code=500, error=error), 500

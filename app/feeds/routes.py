@@ -1,0 +1,64 @@
+from flask import Response, abort, current_app, render_template
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.content import queries
+from app.extensions import db
+from app.feeds import bp
+from app.feeds.atom import posts_feed
+from app.i18n import current_language
+from app.models import Category, utcnow
+from app.urls import absolute_url
+
+ATOM = "application/atom+xml; charset=utf-8"
+
+
+def _post_url(post) -> str:
+    return absolute_url("blog.post", slug=post.slug)
+
+
+def _latest_posts(stmt):
+    return db.session.scalars(stmt.limit(current_app.config["FEED_SIZE"])).all()
+
+
+@bp.get("/feed.atom")
+def site_feed():
+    body = posts_feed(
+        feed_id=absolute_url("blog.index"),
+        title=current_app.config["SITE_NAME"],
+        subtitle=current_app.config["SITE_DESCRIPTION"],
+        self_url=absolute_url("feeds.site_feed"),
+        site_url=absolute_url("blog.index"),
+        lang=current_language(),
+        posts=_latest_posts(queries.visible_posts(utcnow())),
+        post_url=_post_url,
+    )
+    return Response(body, content_type=ATOM)
+
+
+@bp.get("/category/<slug>/feed.atom")
+def category_feed(slug: str):
+    category = db.session.scalar(select(Category).where(Category.slug == slug)) or abort(404)
+    body = posts_feed(
+        feed_id=absolute_url("blog.category", slug=slug),
+        title=f"{current_app.config['SITE_NAME']} – {category.name}",
+        subtitle=category.description or _("Posts in %(category)s", category=category.name),
+        self_url=absolute_url("feeds.category_feed", slug=slug),
+        site_url=absolute_url("blog.category", slug=slug),
+        lang=current_language(),
+        posts=_latest_posts(queries.in_category(queries.visible_posts(utcnow()), category)),
+        post_url=_post_url,
+    )
+    return Response(body, content_type=ATOM)
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    xml = render_template("feeds/sitemap.xml", **queries.sitemap_entries(utcnow()))
+    return Response(xml, content_type="application/xml; charset=utf-8")
+
+
+@bp.get("/robots.txt")
+def robots():
+    lines = ["User-agent: *", "Disallow: /language/", "", f"Sitemap: {absolute_url('feeds.sitemap')}", ""]
+    return Response("\n".join(lines), content_type="text/plain; charset=utf-8")

@@ -1,0 +1,38 @@
+"""Language and time zone: German by default, English on request (Accept-Language or the switch)."""
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, request
+from flask_babel import get_locale
+
+from app.extensions import babel
+
+LANGUAGE_COOKIE = "lang"
+LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
+
+
+def select_locale() -> str:
+    """The reader's choice (cookie) wins, then the browser's Accept-Language, then German."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages, default=current_app.config["DEFAULT_LANGUAGE"])
+
+
+def current_language() -> str:
+    return str(get_locale() or current_app.config["DEFAULT_LANGUAGE"])
+
+
+def site_timezone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+
+    @app.after_request
+    def vary_on_language(response):
+        # The same URL answers in two languages: caches must keep them apart.
+        response.vary.add("Accept-Language")
+        response.vary.add("Cookie")
+        return response

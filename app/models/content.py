@@ -1,0 +1,122 @@
+"""What readers read: posts under categories and tags, and standalone pages (Impressum …)."""
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, and_
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.types import UTCDateTime, utcnow
+
+
+class PostStatus(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"  # goes live by itself at published_at
+    PUBLISHED = "published"
+
+
+LANGUAGES = ("de", "en")
+
+
+class Category(db.Model):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<Category {self.slug}>"
+
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+
+    def __repr__(self) -> str:
+        return f"<Tag {self.slug}>"
+
+
+post_tags = Table(
+    "post_tags",
+    db.metadata,
+    Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Post(db.Model):
+    __tablename__ = "posts"
+    __table_args__ = (Index("ix_posts_status_published_at", "status", "published_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    lang: Mapped[str] = mapped_column(String(8), default="de")
+    body_md: Mapped[str] = mapped_column(Text, default="")
+    # Rendered and sanitised once when the post is saved (app.markup); pages only print it.
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    toc: Mapped[list] = mapped_column(JSON, default=list)  # [{"level", "id", "title"}] from the headings
+    reading_minutes: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(String(16), default=PostStatus.DRAFT)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    comments_open: Mapped[bool] = mapped_column(default=True)
+
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    # Set for posts that come from a Markdown file; the hash tells the import what changed.
+    source_path: Mapped[str | None] = mapped_column(String(500))
+    source_hash: Mapped[str | None] = mapped_column(String(64))
+
+    author = relationship("User", lazy="raise")
+    category = relationship("Category", lazy="raise")
+    tags = relationship("Tag", secondary=post_tags, lazy="raise", order_by="Tag.name")
+
+    @classmethod
+    def visible(cls, now: datetime):
+        """SQL condition for what readers may see: published or scheduled, and due."""
+        return and_(
+            cls.status.in_((PostStatus.PUBLISHED, PostStatus.SCHEDULED)),
+            cls.published_at.is_not(None),
+            cls.published_at <= now,
+        )
+
+    def is_visible(self, now: datetime) -> bool:
+        return (
+            self.status in (PostStatus.PUBLISHED, PostStatus.SCHEDULED)
+            and self.published_at is not None
+            and self.published_at <= now
+        )
+
+    def __repr__(self) -> str:
+        return f"<Post {self.slug} ({self.status})>"
+
+
+class Page(db.Model):
+    """A standalone page served at /<slug>, such as Impressum or Datenschutz."""
+
+    __tablename__ = "pages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    lang: Mapped[str] = mapped_column(String(8), default="de")
+    body_md: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    in_footer: Mapped[bool] = mapped_column(default=False)
+    position: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    source_path: Mapped[str | None] = mapped_column(String(500))
+    source_hash: Mapped[str | None] = mapped_column(String(64))
+
+    def __repr__(self) -> str:
+        return f"<Page {self.slug}>"

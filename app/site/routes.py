@@ -1,0 +1,76 @@
+import logging
+from datetime import date
+
+from flask import current_app, jsonify, redirect, request
+from flask_babel import format_date
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.content import queries
+from app.extensions import db
+from app.i18n import LANGUAGE_COOKIE, LANGUAGE_NAMES, current_language
+from app.site import bp
+from app.urls import absolute_url, current_path, safe_next
+
+log = logging.getLogger(__name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """200 when the database answers, 503 otherwise (for load balancers and monitoring)."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("health check: database unavailable")
+        return jsonify(status="error", database="unavailable"), 503
+    return jsonify(status="ok", database="ok")
+
+
+@bp.get("/language/<code>")
+def set_language(code: str):
+    """Remember the reader's language in a cookie and go back to the page they came from."""
+    target = safe_next(request.args.get("next"))
+    response = redirect(target)
+    if code in current_app.config["LANGUAGES"]:
+        response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+@bp.app_context_processor
+def site_context():
+    """What every page's layout shows: navigation, footer pages, language switch."""
+    lang = current_language()
+    try:
+        nav_categories, footer_pages = queries.categories(), queries.footer_pages()
+    except SQLAlchemyError:  # the error page must still render when the database is down
+        db.session.rollback()
+        nav_categories, footer_pages = [], []
+    return {
+        "site_name": current_app.config["SITE_NAME"],
+        "site_description": current_app.config["SITE_DESCRIPTION"],
+        "lang": lang,
+        "nav_categories": nav_categories,
+        "footer_pages": footer_pages,
+        "other_languages": [(code, LANGUAGE_NAMES.get(code, code))
+                            for code in current_app.config["LANGUAGES"] if code != lang],
+        "current_path": current_path,
+        "absolute_url": absolute_url,
+        "canonical_url": canonical_url,
+        "month_name": month_name,
+    }
+
+
+def canonical_url() -> str | None:
+    """The page's one URL for search engines: no tracking or sort parameters, page only if > 1."""
+    if not request.endpoint or request.endpoint == "static":
+        return None
+    values = dict(request.view_args or {})
+    page = request.args.get("page", 1, type=int)
+    if page > 1:
+        values["page"] = page
+    return absolute_url(request.endpoint, **values)
+
+
+def month_name(year: int, month: int) -> str:
+    return format_date(date(year, month, 1), "LLLL yyyy")

@@ -1,0 +1,36 @@
+"""URL helpers for the web layer: absolute links and safe redirect targets."""
+from urllib.parse import urlsplit
+
+from flask import current_app, request, url_for
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """An absolute URL: on BLOG_SITE_URL when set (behind a proxy), else on the request's host."""
+    base = current_app.config.get("SITE_URL")
+    if base:
+        return base.rstrip("/") + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def internal_hosts() -> tuple[str, ...]:
+    """Hosts whose links count as this site's own (no rel=nofollow)."""
+    base = current_app.config.get("SITE_URL")
+    return (urlsplit(base).hostname,) if base and urlsplit(base).hostname else ()
+
+
+def safe_next(target: str | None, fallback: str = "/") -> str:
+    """Only ever redirect to a path on this site: no scheme, no host, no '//' or backslash trick."""
+    if not target:
+        return fallback
+    target = target.strip()
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return fallback
+    if any(ord(ch) < 32 for ch in target) or "\\" in target:
+        return fallback
+    return target
+
+
+def current_path() -> str:
+    """The current path with its query string, for 'come back here' links."""
+    return request.full_path.rstrip("?") if request.query_string else request.path

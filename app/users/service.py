@@ -1,0 +1,56 @@
+"""Rules for staff accounts, shared by the CLI and (later) the admin pages."""
+import re
+import secrets
+
+from sqlalchemy import func, or_, select
+
+from app.extensions import db
+from app.models import Role, User
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD_LENGTH = 10
+
+
+class UserError(ValueError):
+    """An account that cannot be created or changed as asked; the message says why."""
+
+
+def generate_password() -> str:
+    """A random password that is easy to type once: 4 groups of 4 characters."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(4))
+
+
+def create_user(username: str, *, email: str, role: str, password: str,
+                display_name: str | None = None) -> User:
+    """Validate and add a staff account (the caller commits)."""
+    username = (username or "").strip().lower()
+    email = (email or "").strip()
+    if not USERNAME.match(username):
+        raise UserError("user name must be 2–64 characters: lowercase letters, digits, '.', '_' or '-'")
+    if role not in set(Role):
+        raise UserError(f"unknown role {role!r} (use one of: {', '.join(Role)})")
+    if not EMAIL.match(email):
+        raise UserError(f"{email!r} is not an e-mail address")
+    check_password(password)
+    taken = db.session.scalar(
+        select(User).where(or_(User.username == username, func.lower(User.email) == email.lower()))
+    )
+    if taken is not None:
+        field = "user name" if taken.username == username else "e-mail address"
+        raise UserError(f"the {field} is already taken")
+    user = User(username=username, email=email, role=role, display_name=display_name or username)
+    user.set_password(password)
+    db.session.add(user)
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    check_password(password)
+    user.set_password(password)
+
+
+def check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise UserError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")

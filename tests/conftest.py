@@ -1,0 +1,133 @@
+"""Shared fixtures: an app on a fresh SQLite database per test, a client, a CLI runner, factories."""
+import os
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event
+
+from app import create_app
+from app.config import PROJECT_ROOT, TestConfig
+from app.content.publishing import apply_post_body
+from app.content.slugs import slugify
+from app.extensions import db
+from app.models import Category, Post, PostStatus, Role, Tag, User
+
+DEMO_POSTS = PROJECT_ROOT / "posts"
+
+
+def test_settings(data_dir: Path, **overrides) -> dict:
+    settings = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
+    settings.update(DATA_DIR=str(data_dir), **overrides)
+    return settings
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch):
+    """A developer's BLOG_* variables must not change what the tests see."""
+    for key in list(os.environ):
+        if key.startswith("BLOG_"):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app(test_settings(tmp_path / "data"))
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def count_queries(app):
+    """Call as `with count_queries() as counter:`; counter.n is the number of SQL statements."""
+    from contextlib import contextmanager
+
+    class Counter:
+        n = 0
+        statements: list[str] = []
+
+    @contextmanager
+    def counting():
+        counter = Counter()
+        counter.statements = []
+
+        def before(conn, cursor, statement, *args):
+            counter.n += 1
+            counter.statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+
+    return counting
+
+
+class Factory:
+    """Small builders for users, categories and posts, committed at once."""
+
+    def __init__(self):
+        self._n = 0
+
+    def _next(self) -> int:
+        self._n += 1
+        return self._n
+
+    def user(self, username=None, role=Role.AUTHOR, display_name=None, password="correct horse battery"):
+        n = self._next()
+        username = username or f"user{n}"
+        user = User(username=username, email=f"{username}@example.org", role=role,
+                    display_name=display_name or username.title())
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    def category(self, name="Netzkultur", description="", position=0):
+        category = Category(name=name, slug=slugify(name), description=description, position=position)
+        db.session.add(category)
+        db.session.commit()
+        return category
+
+    def post(self, title=None, *, body="Ein kurzer Text.", status=PostStatus.PUBLISHED, published_at=None,
+             days_ago=1, author=None, category=None, tags=(), lang="de", summary="", slug=None):
+        n = self._next()
+        title = title or f"Beitrag {n}"
+        post = Post(slug=slug or slugify(title) or f"beitrag-{n}", title=title, lang=lang, status=status)
+        apply_post_body(post, body, summary=summary)
+        if published_at is None and status != PostStatus.DRAFT:
+            published_at = datetime.now(timezone.utc) - timedelta(days=days_ago)
+        post.published_at = published_at
+        post.author = author or self.user()
+        post.category = category
+        post.tags = [self.tag(name) for name in tags]
+        db.session.add(post)
+        db.session.commit()
+        return post
+
+    def tag(self, name):
+        tag = db.session.query(Tag).filter_by(slug=slugify(name)).one_or_none()
+        if tag is None:
+            tag = Tag(name=name, slug=slugify(name))
+            db.session.add(tag)
+            db.session.flush()
+        return tag
+
+
+@pytest.fixture
+def make(app):
+    return Factory()
