@@ -1,10 +1,13 @@
 """Shared fixtures: an app on a fresh SQLite database per test, a client, a CLI runner, factories."""
+import contextvars
 import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import event
+from werkzeug.security import generate_password_hash
 
 from app import create_app
 from app.config import PROJECT_ROOT, TestConfig
@@ -16,7 +19,7 @@ from app.models import Category, Post, PostStatus, Role, Tag, User
 DEMO_POSTS = PROJECT_ROOT / "posts"
 
 
-def test_settings(data_dir: Path, **overrides) -> dict:
+def make_settings(data_dir: Path, **overrides) -> dict:
     settings = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
     settings.update(DATA_DIR=str(data_dir), **overrides)
     return settings
@@ -30,9 +33,21 @@ def _clean_environment(monkeypatch):
             monkeypatch.delenv(key)
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request in a fresh context, as in production: its own app context, `g` and session.
+
+    Without this, requests would share the test's app context, its cached locale and its
+    database session (objects the test loaded would hide lazy loads and stale reads).
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def app(tmp_path):
-    app = create_app(test_settings(tmp_path / "data"))
+    app = create_app(make_settings(tmp_path / "data"))
+    app.test_client_class = IsolatedClient
     with app.app_context():
         db.create_all()
         yield app
@@ -92,7 +107,8 @@ class Factory:
         username = username or f"user{n}"
         user = User(username=username, email=f"{username}@example.org", role=role,
                     display_name=display_name or username.title())
-        user.set_password(password)
+        # A cheap hash keeps the suite fast; the real scrypt default is covered by the CLI tests.
+        user.password_hash = generate_password_hash(password, method="pbkdf2:sha256:1000")
         db.session.add(user)
         db.session.commit()
         return user

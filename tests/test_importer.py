@@ -197,7 +197,7 @@ def test_the_shipped_demo_content_imports_cleanly(runner):
     result = runner.invoke(args=["posts", "import", str(DEMO_POSTS)])
     assert result.exit_code == 0, result.output
     assert "0 failed" in result.output
-    posts = db.session.scalars(select(Post)).all()
+    posts = db.session.scalars(select(Post).options(selectinload(Post.category))).all()
     published = [p for p in posts if p.status == PostStatus.PUBLISHED]
     assert len([p for p in published if p.lang == "de"]) >= 8
     assert len([p for p in published if p.lang == "en"]) >= 2
