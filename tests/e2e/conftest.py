@@ -1,0 +1,89 @@
+"""End-to-end fixtures: the real app on a real port, driven by Debian's Chromium through Playwright.
+
+The database is built the way production builds it (`flask db upgrade`, then `flask posts import`),
+and the app is served by Werkzeug in a background thread for the whole session.
+"""
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.config import PROJECT_ROOT
+from app.extensions import db
+from tests.conftest import make_settings
+
+E2E_DIR = Path(__file__).resolve().parent
+DEMO_POSTS = PROJECT_ROOT / "posts"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
+
+
+def pytest_collection_modifyitems(items):
+    """Every test in this folder is an e2e test (`-m "not e2e"` skips the browser)."""
+    for item in items:
+        if E2E_DIR in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+# --- the server ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """Base URL (http://127.0.0.1:<port>) of the app with the demo content, served in a thread."""
+    with pytest.MonkeyPatch.context() as mp:  # a developer's BLOG_* variables must not leak in
+        for key in list(os.environ):
+            if key.startswith("BLOG_"):
+                mp.delenv(key)
+        app = create_app(make_settings(tmp_path_factory.mktemp("e2e-data")))
+
+    with app.app_context():
+        upgrade()  # the schema the way production gets it: through the migrations
+
+    result = app.test_cli_runner().invoke(args=["posts", "import", str(DEMO_POSTS)])
+    assert result.exit_code == 0, f"posts import failed:\n{result.output}"
+    assert "Done: 0 created" not in result.output, result.output
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args, live_server):
+    """Every context opens relative URLs (`page.goto("/")`) on the live server."""
+    return {**browser_context_args, "base_url": live_server}
+
+
+@pytest.fixture(scope="session")
+def screenshots_dir() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
