@@ -2,7 +2,7 @@
 from flask import Flask
 
 from app import config as settings
-from app.extensions import babel, csrf, db, login_manager, migrate
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: dict | type | None = None) -> Flask:
@@ -15,6 +15,11 @@ def create_app(config: dict | type | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     settings.finalize(app.config)
+    if app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     register_extensions(app)
     register_blueprints(app)
@@ -30,6 +35,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
     i18n.init_app(app)
 
     @login_manager.user_loader
@@ -39,13 +45,17 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app import errors
+    from app.api.routes import bp as api_bp
     from app.blog import bp as blog_bp
+    from app.comments.routes import bp as comments_bp
     from app.feeds import bp as feeds_bp
     from app.site import bp as site_bp
 
     app.register_blueprint(site_bp)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(blog_bp)
+    app.register_blueprint(comments_bp)
+    app.register_blueprint(api_bp)
     errors.init_app(app)
 
 

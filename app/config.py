@@ -28,6 +28,32 @@ class Config:
     WORDS_PER_MINUTE = 200
     SQLITE_BUSY_TIMEOUT_MS = 5000
 
+    # Comments
+    COMMENT_MAX_DEPTH = 5  # nesting shown; deeper replies sit at the last level with "in reply to"
+    COMMENT_THREADS_PER_PAGE = 50
+    COMMENT_MAX_LENGTH = 10_000
+    COMMENT_EDIT_MINUTES = 15  # a commenter may edit or delete their own comment this long (if unanswered)
+    COMMENT_MIN_SECONDS = 3  # a form sent faster is a bot (0 disables)
+    COMMENT_RATE_LIMIT = "5 per minute"  # per client; "" or null disables
+    COMMENT_MAX_LINKS = 2  # a trusted commenter with more links goes to the queue
+    COMMENT_BLOCKLIST = ["viagra", "cialis", "casino bonus", "crypto giveaway", "payday loan"]
+    COMMENT_DUPLICATE_SECONDS = 120  # the same text twice within this time is stored once
+    COMMENTS_CLOSE_AFTER_DAYS = None  # e.g. 90: comments close by themselves after that many days
+    IP_HASH_RETENTION_DAYS = 30  # `comments anonymize` clears IP hashes older than this
+    PROXY_COUNT = 0  # reverse proxies in front of the app (X-Forwarded-For hops to trust)
+    RATELIMIT_STORAGE_URI = "memory://"  # e.g. redis://… to share limits between workers
+
+    # Mail: SMTP when MAIL_SERVER is set, otherwise .eml files in DATA_DIR/outbox/
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False  # STARTTLS
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_SENDER = "Sternwelle Blog <blog@sternwelle.example>"
+    MAIL_TIMEOUT = 10
+    MAIL_MAX_ATTEMPTS = 8
+
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     WTF_CSRF_TIME_LIMIT = None  # a comment may take longer to write than an hour
     SESSION_COOKIE_HTTPONLY = True
@@ -42,6 +68,8 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"
     WTF_CSRF_ENABLED = False
+    COMMENT_MIN_SECONDS = 0
+    COMMENT_RATE_LIMIT = ""
 
 
 def finalize(config) -> None:

@@ -2,6 +2,8 @@
 import sqlite3
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -29,6 +31,9 @@ migrate = Migrate(render_as_batch=True)  # batch mode: SQLite can only ALTER by 
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# Limits are declared on the routes that need them (comment form); the key is the client address
+# (set PROXY_COUNT behind a reverse proxy so it is the reader's, not the proxy's).
+limiter = Limiter(key_func=get_remote_address)
 
 
 @event.listens_for(Engine, "connect")

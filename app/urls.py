@@ -1,15 +1,27 @@
 """URL helpers for the web layer: absolute links and safe redirect targets."""
 from urllib.parse import urlsplit
 
-from flask import current_app, request, url_for
+from flask import current_app, has_request_context, request, url_for
+
+
+DEFAULT_SITE_URL = "http://127.0.0.1:5000"  # links in mails sent from the CLI without BLOG_SITE_URL
 
 
 def absolute_url(endpoint: str, **values) -> str:
-    """An absolute URL: on BLOG_SITE_URL when set (behind a proxy), else on the request's host."""
+    """An absolute URL: on BLOG_SITE_URL when set (behind a proxy), else on the request's host.
+
+    Works outside a request too (mails sent by the CLI), where the site URL is the only base.
+    """
     base = current_app.config.get("SITE_URL")
-    if base:
-        return base.rstrip("/") + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
+    if has_request_context():
+        if base:
+            return base.rstrip("/") + url_for(endpoint, **values)
+        return url_for(endpoint, _external=True, **values)
+    parts = urlsplit(base or DEFAULT_SITE_URL)
+    adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
+    anchor = values.pop("_anchor", None)
+    url = adapter.build(endpoint, values, force_external=True)
+    return f"{url}#{anchor}" if anchor else url
 
 
 def internal_hosts() -> tuple[str, ...]:

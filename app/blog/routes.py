@@ -5,10 +5,11 @@ from flask_babel import format_date, gettext as _
 from sqlalchemy import select
 
 from app.blog import bp
+from app.comments import reader, service as comment_service, threads
 from app.content import queries
 from app.extensions import db
 from app.i18n import site_timezone
-from app.models import Category, Page, Tag, User, utcnow
+from app.models import Category, Comment, Page, Tag, User, utcnow
 
 
 def _page_number() -> int:
@@ -21,7 +22,9 @@ def _listing(stmt, template: str = "blog/list.html", **context):
         stmt, page=_page_number(), per_page=current_app.config["POSTS_PER_PAGE"],
         error_out=True, max_per_page=None, count=True,
     )
-    return render_template(template, pagination=pagination, posts=pagination.items, **context)
+    counts = threads.approved_counts([p.id for p in pagination.items])
+    return render_template(template, pagination=pagination, posts=pagination.items, comment_counts=counts,
+                           **context)
 
 
 @bp.get("/")
@@ -31,11 +34,36 @@ def index():
 
 @bp.get("/posts/<slug>")
 def post(slug: str):
+    post = queries.visible_post(slug, utcnow()) or abort(404)
+    return render_post_page(post)
+
+
+def render_post_page(post, form=None, status: int = 200, message: str | None = None, reply_to=None):
+    """The post with its comment threads and form; the comment routes re-show it with errors."""
+    config = current_app.config
+    order = request.args.get("order", "oldest")
+    thread_page = threads.load_page(
+        post, page=request.args.get("cpage", 1, type=int), order=order,
+        own_ids=reader.own_comment_ids(), per_page=config["COMMENT_THREADS_PER_PAGE"],
+        max_depth=config["COMMENT_MAX_DEPTH"],
+    )
+    if form is None:
+        form = reader.new_comment_form()
+    if reply_to is None and form.parent:
+        reply_to = db.session.get(Comment, form.parent)
+        reply_to = reply_to if reply_to is not None and reply_to.post_id == post.id else None
+    rules = reader.rules()
     now = utcnow()
-    post = queries.visible_post(slug, now) or abort(404)
+    own = reader.own_comment_ids()
+    editable = {item.comment.id for item in thread_page.items
+                if comment_service.can_modify(item.comment, own, item.has_replies, rules, now)}
     older, newer = queries.neighbours(post, now)
-    show_toc = len(post.toc) >= current_app.config["TOC_MIN_HEADINGS"]
-    return render_template("blog/post.html", post=post, older=older, newer=newer, show_toc=show_toc)
+    return render_template(
+        "blog/post.html", post=post, older=older, newer=newer,
+        show_toc=len(post.toc) >= config["TOC_MIN_HEADINGS"], threads=thread_page, form=form,
+        comments_open=comment_service.comments_open(post, rules, now), form_message=message,
+        reply_to=reply_to, editable=editable, comment_counts={post.id: thread_page.approved},
+    ), status
 
 
 @bp.get("/category/<slug>")

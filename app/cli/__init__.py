@@ -3,9 +3,11 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from app.cli.comments import comments
     from app.cli.demo import demo
+    from app.cli.mail import mail
     from app.cli.posts import posts
     from app.cli.users import users
 
-    for group in (posts, users, demo):
+    for group in (posts, users, comments, mail, demo):
         app.cli.add_command(group)

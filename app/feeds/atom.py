@@ -36,3 +36,27 @@ def posts_feed(*, feed_id: str, title: str, subtitle: str, self_url: str, site_u
     return fg.atom_str(pretty=True)
 
 
+
+
+def comments_feed(*, post: Post, title: str, self_url: str, post_url: str, lang: str, comments, comment_url) -> bytes:
+    """An Atom document of a post's approved comments, newest first."""
+    comments = list(comments)
+    fg = FeedGenerator()
+    fg.id(self_url)
+    fg.title(title)
+    fg.link(href=self_url, rel="self", type="application/atom+xml")
+    fg.link(href=post_url, rel="alternate", type="text/html")
+    fg.language(lang)
+    fg.updated(max((c.approved_at or c.created_at for c in comments), default=None) or post.updated_at)
+    fg.generator("Dialog")
+    for comment in comments:
+        url = comment_url(comment)
+        entry = fg.add_entry(order="append")
+        entry.id(url)
+        entry.title(f"{comment.author_name}: {post.title}")
+        entry.link(href=url, rel="alternate", type="text/html")
+        entry.published(comment.created_at)
+        entry.updated(comment.edited_at or comment.created_at)
+        entry.author(name=comment.author_name)
+        entry.content(comment.body_html, type="html")
+    return fg.atom_str(pretty=True)

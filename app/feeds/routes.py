@@ -5,8 +5,9 @@ from sqlalchemy import select
 from app.content import queries
 from app.extensions import db
 from app.feeds import bp
-from app.feeds.atom import posts_feed
+from app.feeds.atom import comments_feed as build_comments_feed, posts_feed
 from app.i18n import current_language
+from app.comments import threads
 from app.models import Category, utcnow
 from app.urls import absolute_url
 
@@ -48,6 +49,21 @@ def category_feed(slug: str):
         lang=current_language(),
         posts=_latest_posts(queries.in_category(queries.visible_posts(utcnow()), category)),
         post_url=_post_url,
+    )
+    return Response(body, content_type=ATOM)
+
+
+@bp.get("/posts/<slug>/comments.atom")
+def comments_feed(slug: str):
+    post = queries.visible_post(slug, utcnow()) or abort(404)
+    body = build_comments_feed(
+        post=post,
+        title=_("Comments on “%(title)s”", title=post.title),
+        self_url=absolute_url("feeds.comments_feed", slug=slug),
+        post_url=absolute_url("blog.post", slug=slug),
+        lang=current_language(),
+        comments=threads.latest_approved(post, current_app.config["FEED_SIZE"] * 2),
+        comment_url=lambda c: absolute_url("comments.permalink", slug=slug, comment_id=c.id),
     )
     return Response(body, content_type=ATOM)
 

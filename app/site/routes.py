@@ -49,6 +49,7 @@ def site_context():
     return {
         "site_name": current_app.config["SITE_NAME"],
         "site_description": current_app.config["SITE_DESCRIPTION"],
+        "team_name": current_app.config["TEAM_NAME"],
         "lang": lang,
         "nav_categories": nav_categories,
         "footer_pages": footer_pages,

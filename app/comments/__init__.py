@@ -1,0 +1,1 @@
+"""Reader comments: writing (service, policy), threads, notifications; routes in routes.py."""

@@ -1,0 +1,203 @@
+"""What readers do with comments: submit, edit and delete their own, within the rules."""
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app import mail, markup
+from app.comments import notifications
+from app.comments.policy import CommentPolicy, Decision, Submission
+from app.extensions import db
+from app.models import Comment, CommentStatus, Post, Subscription, User, utcnow
+from app.moderation import service as moderation
+
+
+class CommentError(ValueError):
+    """A comment that cannot be taken as sent; `message` is for the reader, `field` where it belongs."""
+
+    def __init__(self, message, field: str | None = None, existing: Comment | None = None):
+        super().__init__(str(message))
+        self.message, self.field, self.existing = message, field, existing
+
+
+@dataclass(frozen=True)
+class CommentInput:
+    name: str
+    email: str
+    body: str
+    website: str = ""
+    notify: bool = False
+    parent_id: int | None = None
+    honeypot: str = ""
+    seconds_taken: float | None = None
+
+
+@dataclass(frozen=True)
+class Client:
+    """Who sends it: the request's facts, gathered by the route."""
+
+    ip: str | None = None
+    user: User | None = None  # a signed-in staff member
+    lang: str = "de"
+
+
+@dataclass(frozen=True)
+class Rules:
+    policy: CommentPolicy
+    secret: str
+    duplicate_seconds: int = 120
+    close_after_days: int | None = None
+    edit_minutes: int = 15
+    internal_hosts: tuple[str, ...] = ()
+
+    @classmethod
+    def from_config(cls, config, internal_hosts: tuple[str, ...] = ()) -> "Rules":
+        return cls(
+            policy=CommentPolicy.from_config(config),
+            secret=config["SECRET_KEY"],
+            duplicate_seconds=int(config["COMMENT_DUPLICATE_SECONDS"]),
+            close_after_days=config.get("COMMENTS_CLOSE_AFTER_DAYS"),
+            edit_minutes=int(config["COMMENT_EDIT_MINUTES"]),
+            internal_hosts=internal_hosts,
+        )
+
+
+@dataclass(frozen=True)
+class Submitted:
+    comment: Comment
+    decision: Decision
+
+
+def comments_open(post: Post, rules: Rules, now: datetime) -> bool:
+    """Open unless closed on the post, or older than the automatic closing period."""
+    if not post.comments_open:
+        return False
+    if rules.close_after_days and post.published_at:
+        return now < post.published_at + timedelta(days=int(rules.close_after_days))
+    return True
+
+
+def submit(post: Post, data: CommentInput, client: Client, rules: Rules) -> Submitted:
+    """Store a reader's (or staff member's) comment with the status the policy decides, then notify."""
+    now = utcnow()
+    if not post.is_visible(now):
+        raise CommentError(_l("Comments are only possible on published posts."))
+    if not comments_open(post, rules, now):
+        raise CommentError(_l("Comments on this post are closed."))
+    email = data.email.strip().lower()
+    parent = _parent(post, data.parent_id, client)
+    duplicate = db.session.scalar(
+        select(Comment).where(
+            Comment.post_id == post.id, Comment.author_email == email, Comment.body_md == data.body,
+            Comment.created_at >= now - timedelta(seconds=rules.duplicate_seconds),
+        ).limit(1)
+    )
+    if duplicate is not None:
+        raise CommentError(_l("You sent this comment a moment ago; it has already been received."),
+                           existing=duplicate)
+
+    decision = rules.policy.decide(Submission(
+        text=data.body, email=email, is_staff=client.user is not None, honeypot=data.honeypot,
+        seconds_taken=data.seconds_taken, approved_before=approved_count(email),
+    ))
+    comment = Comment(
+        post_id=post.id, parent_id=parent.id if parent else None, depth=parent.depth + 1 if parent else 0,
+        author_name=client.user.display_name if client.user else data.name.strip(),
+        author_email=client.user.email.lower() if client.user and client.user.email else email,
+        author_url=data.website.strip() or None, user_id=client.user.id if client.user else None,
+        lang=client.lang, body_md=data.body, body_html=markup.render_comment(data.body, rules.internal_hosts),
+        status=decision.status, status_reason=decision.reason, ip_hash=hash_ip(client.ip, rules.secret),
+        created_at=now, approved_at=now if decision.status == CommentStatus.APPROVED else None,
+    )
+    db.session.add(comment)
+    db.session.flush()
+    comment.root_id = parent.root_id if parent else comment.id
+    moderation.record(comment, "submit", actor=client.user, from_status=None, to_status=decision.status,
+                      reason=decision.reason)
+    if data.notify and decision.status != CommentStatus.SPAM:
+        db.session.add(Subscription(email=comment.author_email, comment_id=comment.id, lang=client.lang))
+    outgoing = notifications.comment_published(comment) if decision.status == CommentStatus.APPROVED else []
+    db.session.commit()
+    mail.deliver(outgoing)  # after the commit: a mail failure never loses the comment
+    return Submitted(comment, decision)
+
+
+def can_modify(comment: Comment, own_ids: set[int], has_replies: bool, rules: Rules, now: datetime) -> bool:
+    """The author may edit or delete their comment for a while, as long as nobody has answered it."""
+    return (
+        comment.id in own_ids
+        and comment.status in (CommentStatus.PENDING, CommentStatus.APPROVED)
+        and not has_replies
+        and now <= comment.created_at + timedelta(minutes=rules.edit_minutes)
+    )
+
+
+def has_replies(comment: Comment) -> bool:
+    return db.session.scalar(
+        select(Comment.id).where(Comment.parent_id == comment.id, Comment.status != CommentStatus.DELETED).limit(1)
+    ) is not None
+
+
+def edit_own(comment: Comment, body: str, own_ids: set[int], rules: Rules) -> Comment:
+    """Change the text of one's own comment; the policy looks at it again (more links → queue)."""
+    if not can_modify(comment, own_ids, has_replies(comment), rules, utcnow()):
+        raise CommentError(_l("This comment can no longer be changed."))
+    comment.body_md = body
+    comment.body_html = markup.render_comment(body, rules.internal_hosts)
+    comment.edited_at = utcnow()
+    if comment.status == CommentStatus.APPROVED and comment.user_id is None:
+        again = rules.policy.decide(Submission(text=body, email=comment.author_email,
+                                               seconds_taken=float("inf"),
+                                               approved_before=approved_count(comment.author_email)))
+        if again.status != CommentStatus.APPROVED:
+            moderation.record(comment, "edit", actor=None, from_status=comment.status, to_status=again.status,
+                              reason=again.reason)
+            comment.status, comment.status_reason = again.status, again.reason
+    db.session.commit()
+    return comment
+
+
+def delete_own(comment: Comment, own_ids: set[int], rules: Rules) -> Comment:
+    """Withdraw one's own comment (soft delete, kept for the audit trail)."""
+    if not can_modify(comment, own_ids, has_replies(comment), rules, utcnow()):
+        raise CommentError(_l("This comment can no longer be deleted."))
+    return moderation.delete(comment, reason="deleted by its author")
+
+
+def approved_count(email: str) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Comment)
+        .where(Comment.author_email == email, Comment.status == CommentStatus.APPROVED)
+    ) or 0
+
+
+def hash_ip(ip: str | None, secret: str) -> str | None:
+    """A keyed hash: enough to recognise a client for limits and abuse, useless to anyone without the key."""
+    if not ip:
+        return None
+    return hmac.new(secret.encode(), ip.encode(), hashlib.sha256).hexdigest()
+
+
+def anonymize(older_than: datetime) -> int:
+    """Clear the IP hashes of comments written before `older_than`; returns how many."""
+    result = db.session.execute(
+        Comment.__table__.update()
+        .where(Comment.created_at < older_than, Comment.ip_hash.is_not(None))
+        .values(ip_hash=None)
+    )
+    db.session.commit()
+    return result.rowcount
+
+
+def _parent(post: Post, parent_id: int | None, client: Client) -> Comment | None:
+    if not parent_id:
+        return None
+    parent = db.session.get(Comment, parent_id)
+    if parent is None or parent.post_id != post.id:
+        raise CommentError(_l("The comment you want to answer does not exist."), field="parent_id")
+    if parent.status != CommentStatus.APPROVED and client.user is None:
+        raise CommentError(_l("The comment you want to answer is not available."), field="parent_id")
+    return parent

@@ -1,0 +1,156 @@
+"""Reading long threads: one page of threads in a fixed number of queries, assembled in O(n).
+
+A page is a set of top-level comments (roots) with everything below them. The roots with
+something a reader may see are paged in SQL; then every comment of those threads is loaded in
+one query and the tree is built from parent ids in Python. Comments a reader may not see are
+dropped, except as a "removed" placeholder when visible replies hang below them.
+"""
+from dataclasses import dataclass, field
+
+from sqlalchemy import distinct, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import Comment, CommentStatus, Post
+
+ORDERS = ("oldest", "newest")
+
+
+@dataclass
+class ThreadItem:
+    comment: Comment
+    depth: int  # display depth (capped)
+    placeholder: bool = False  # removed or hidden, shown only to keep the thread's shape
+    own_pending: bool = False  # the reader's own comment, not yet approved
+    reply_to: Comment | None = None  # set when nested deeper than the display allows
+    has_replies: bool = False
+    opens: bool = False  # template: start a nested list before this item
+    closes: int = 0  # template: nested lists to close before this item
+
+
+@dataclass
+class ThreadPage:
+    items: list[ThreadItem]
+    page: int
+    pages: int
+    threads: int  # threads with something to show
+    approved: int  # approved comments on the whole post
+    order: str
+    trailing_closes: int = 0
+    by_id: dict = field(default_factory=dict)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _visible(own_ids: set[int]):
+    condition = Comment.status == CommentStatus.APPROVED
+    return or_(condition, Comment.id.in_(own_ids)) if own_ids else condition
+
+
+def load_page(post: Post, *, page: int = 1, order: str = "oldest", own_ids: set[int] = frozenset(),
+              per_page: int = 50, max_depth: int = 5) -> ThreadPage:
+    """One page of threads of `post` for a reader who wrote `own_ids` (shown to them while pending)."""
+    own_ids = set(own_ids)
+    order = order if order in ORDERS else "oldest"
+    visible = (Comment.post_id == post.id) & _visible(own_ids)
+    threads, approved = db.session.execute(
+        select(func.count(distinct(Comment.root_id)),
+               func.coalesce(func.sum((Comment.status == CommentStatus.APPROVED).cast(db.Integer)), 0))
+        .where(visible)
+    ).one()
+    pages = max(1, -(-threads // per_page))
+    page = min(max(page, 1), pages)
+    root_order = Comment.root_id.asc() if order == "oldest" else Comment.root_id.desc()
+    roots = db.session.scalars(
+        select(Comment.root_id).where(visible).group_by(Comment.root_id).order_by(root_order)
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    comments = db.session.scalars(
+        select(Comment).options(joinedload(Comment.user)).where(Comment.root_id.in_(roots)).order_by(Comment.id)
+    ).all() if roots else []
+    items = assemble(comments, roots, own_ids, max_depth)
+    trailing = items[-1].depth if items else 0
+    return ThreadPage(items=items, page=page, pages=pages, threads=threads, approved=approved, order=order,
+                      trailing_closes=trailing, by_id={item.comment.id: item for item in items})
+
+
+def assemble(comments: list[Comment], roots: list[int], own_ids: set[int], max_depth: int) -> list[ThreadItem]:
+    """Depth-first thread order from comments sorted by id (a reply always has a larger id than its parent)."""
+    by_id = {c.id: c for c in comments}
+    children: dict[int, list[Comment]] = {}
+    for c in comments:
+        if c.parent_id is not None:
+            children.setdefault(c.parent_id, []).append(c)
+    shown: set[int] = set()
+    for c in reversed(comments):  # children before parents: a parent is shown if anything below it is
+        if c.status == CommentStatus.APPROVED or c.id in own_ids or c.id in shown:
+            shown.add(c.id)
+            if c.parent_id is not None:
+                shown.add(c.parent_id)
+
+    items: list[ThreadItem] = []
+    previous_depth = -1
+    stack = [by_id[r] for r in reversed(roots) if r in by_id]
+    while stack:
+        c = stack.pop()
+        if c.id not in shown:
+            continue
+        visible = c.status == CommentStatus.APPROVED or c.id in own_ids
+        depth = min(c.depth, max_depth)
+        item = ThreadItem(
+            comment=c, depth=depth, placeholder=not visible,
+            own_pending=c.id in own_ids and c.status != CommentStatus.APPROVED,
+            reply_to=by_id.get(c.parent_id) if c.depth > max_depth else None,
+            has_replies=bool(children.get(c.id)),
+        )
+        if previous_depth >= 0:
+            item.opens = depth > previous_depth
+            item.closes = max(0, previous_depth - depth)
+        previous_depth = depth
+        items.append(item)
+        stack.extend(reversed(children.get(c.id, [])))
+    return items
+
+
+def approved_counts(post_ids: list[int]) -> dict[int, int]:
+    """Approved comments per post, for lists of posts (one query)."""
+    if not post_ids:
+        return {}
+    rows = db.session.execute(
+        select(Comment.post_id, func.count()).where(Comment.post_id.in_(post_ids),
+                                                    Comment.status == CommentStatus.APPROVED)
+        .group_by(Comment.post_id)
+    )
+    return dict(rows.all())
+
+
+def page_of(comment: Comment, own_ids: set[int], per_page: int) -> int:
+    """The thread page (oldest first) on which a comment appears, for permalinks."""
+    before = db.session.scalar(
+        select(func.count(distinct(Comment.root_id)))
+        .where(Comment.post_id == comment.post_id, _visible(set(own_ids)), Comment.root_id < comment.root_id)
+    )
+    return before // per_page + 1
+
+
+def thread_in_order(post: Post) -> list[Comment]:
+    """Every approved comment of a post in thread order, with its depth (for the JSON API)."""
+    comments = db.session.scalars(
+        select(Comment).where(Comment.post_id == post.id).order_by(Comment.id)
+    ).all()
+    roots = [c.id for c in comments if c.parent_id is None]
+    return assemble(comments, roots, set(), max_depth=10**6)
+
+
+def latest_approved(post: Post, limit: int) -> list[Comment]:
+    """The newest approved comments of a post (for its comment feed)."""
+    return list(db.session.scalars(
+        select(Comment).where(Comment.post_id == post.id, Comment.status == CommentStatus.APPROVED)
+        .order_by(Comment.id.desc()).limit(limit)
+    ))

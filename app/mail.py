@@ -1,0 +1,125 @@
+"""Outgoing mail through a stored outbox: the only module that talks SMTP.
+
+Mails are queued as rows in the same transaction as what caused them, delivered right after
+the commit, and retried by `flask mail send-pending` when delivery failed. Without
+MAIL_SERVER each message is written as an .eml file to DATA_DIR/outbox/ instead.
+"""
+import logging
+import os
+import smtplib
+import ssl
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import OutboxMail, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def queue(to: str, subject: str, body: str, headers: dict | None = None) -> OutboxMail:
+    """Add a message to the outbox (the caller commits, then calls `deliver`)."""
+    mail = OutboxMail(to=to, subject=subject, body=body, headers=headers or {})
+    db.session.add(mail)
+    return mail
+
+
+def deliver(mails: list[OutboxMail]) -> int:
+    """Try to send these just-committed messages now; failures stay in the outbox. Never raises."""
+    sent = 0
+    for mail in mails:
+        try:
+            sent += _attempt(mail)
+        except Exception:  # a broken mail must never break the request that caused it
+            db.session.rollback()
+            log.exception("mail %s could not be delivered", getattr(mail, "id", "?"))
+    return sent
+
+
+def send_pending(limit: int = 500) -> tuple[int, int]:
+    """Retry what is still unsent (oldest first, with a growing pause per attempt). Returns (sent, failed)."""
+    max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
+    due = db.session.scalars(
+        select(OutboxMail)
+        .where(OutboxMail.sent_at.is_(None), OutboxMail.attempts < max_attempts)
+        .order_by(OutboxMail.id)
+        .limit(limit)
+    ).all()
+    now = utcnow()
+    sent = failed = 0
+    for mail in due:
+        if mail.attempts and mail.created_at + timedelta(minutes=2 ** mail.attempts) > now:
+            continue  # back off: 2, 4, 8 … minutes after the first try
+        if _attempt(mail):
+            sent += 1
+        else:
+            failed += 1
+    return sent, failed
+
+
+def _attempt(mail: OutboxMail) -> int:
+    message = build_message(mail)
+    try:
+        transport = _smtp if current_app.config.get("MAIL_SERVER") else _file
+        transport(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        mail.attempts += 1
+        mail.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
+        db.session.commit()
+        log.warning("mail %s to %s not sent (attempt %s): %s", mail.id, mail.to, mail.attempts, exc)
+        return 0
+    mail.attempts += 1
+    mail.sent_at = utcnow()
+    mail.last_error = ""
+    db.session.commit()
+    return 1
+
+
+def build_message(mail: OutboxMail) -> EmailMessage:
+    config = current_app.config
+    message = EmailMessage()
+    message["From"] = config["MAIL_SENDER"]
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    message["Date"] = formatdate(localtime=False)
+    domain = parseaddr(config["MAIL_SENDER"])[1].rpartition("@")[2] or "localhost"
+    message["Message-ID"] = make_msgid(idstring=f"outbox-{mail.id}", domain=domain)
+    message["Auto-Submitted"] = "auto-generated"
+    for name, value in (mail.headers or {}).items():
+        message[name] = value
+    message.set_content(mail.body)
+    return message
+
+
+def _smtp(message: EmailMessage) -> None:
+    config = current_app.config
+    host, port, timeout = config["MAIL_SERVER"], int(config["MAIL_PORT"]), config["MAIL_TIMEOUT"]
+    if config.get("MAIL_USE_SSL"):
+        client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
+    else:
+        client = smtplib.SMTP(host, port, timeout=timeout)
+    with client:
+        if config.get("MAIL_USE_TLS"):
+            client.starttls(context=ssl.create_default_context())
+        if config.get("MAIL_USERNAME"):
+            client.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        client.send_message(message)
+
+
+def outbox_dir() -> Path:
+    return Path(current_app.config["DATA_DIR"]) / "outbox"
+
+
+def _file(message: EmailMessage) -> None:
+    """The embedded default: one .eml file per message, written atomically."""
+    directory = outbox_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    name = message["Message-ID"].strip("<>").replace("/", "_")
+    tmp = directory / f".{name}.tmp"
+    tmp.write_bytes(bytes(message))
+    os.replace(tmp, directory / f"{name}.eml")

@@ -1,0 +1,119 @@
+"""Reader comments and replies, with what moderation and notifications need around them."""
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.types import UTCDateTime, utcnow
+
+
+class CommentStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"  # the only status readers see
+    SPAM = "spam"
+    REJECTED = "rejected"
+    DELETED = "deleted"  # soft: the text stays for the audit trail
+
+
+class Comment(db.Model):
+    __tablename__ = "comments"
+    __table_args__ = (
+        Index("ix_comments_post_status_root", "post_id", "status", "root_id"),  # threads of a post page
+        Index("ix_comments_root_id", "root_id"),
+        Index("ix_comments_status_created_at", "status", "created_at"),  # the moderation queue
+        Index("ix_comments_author_email_status", "author_email", "status"),  # trusted commenters
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    # A thread is a top-level comment (root_id == id) and everything below it; the tree is
+    # assembled from parent_id in Python, so replies can nest at any depth.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"), index=True)
+    root_id: Mapped[int | None] = mapped_column()
+    depth: Mapped[int] = mapped_column(default=0)
+
+    author_name: Mapped[str] = mapped_column(String(80))
+    author_email: Mapped[str] = mapped_column(String(254))  # never shown publicly
+    author_url: Mapped[str | None] = mapped_column(String(300))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # staff comments
+    lang: Mapped[str] = mapped_column(String(8), default="de")  # the commenter's UI language, for mails
+
+    body_md: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)  # rendered once at save (app.markup.render_comment)
+
+    status: Mapped[str] = mapped_column(String(16), default=CommentStatus.PENDING)
+    status_reason: Mapped[str] = mapped_column(String(40), default="")  # the policy rule that decided
+    is_official: Mapped[bool] = mapped_column(default=False)  # a staff answer in the team's name
+
+    ip_hash: Mapped[str | None] = mapped_column(String(64))  # keyed hash, cleared after retention
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    post = relationship("Post", lazy="raise")
+    user = relationship("User", lazy="raise")
+    parent = relationship("Comment", remote_side=[id], lazy="raise")
+
+    @property
+    def is_visible(self) -> bool:
+        return self.status == CommentStatus.APPROVED
+
+    def __repr__(self) -> str:
+        return f"<Comment {self.id} on post {self.post_id} ({self.status})>"
+
+
+class ModerationEvent(db.Model):
+    """The audit trail: every change of a comment's status, who made it and why."""
+
+    __tablename__ = "moderation_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system or the author
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor = relationship("User", lazy="raise")
+
+
+class Subscription(db.Model):
+    """A commenter's wish to be told about their comment (published, answered); double opt-in."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), index=True)
+    lang: Mapped[str] = mapped_column(String(8), default="de")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    comment = relationship("Comment", lazy="raise")
+
+    @property
+    def active(self) -> bool:
+        return self.confirmed_at is not None and self.unsubscribed_at is None
+
+
+class OutboxMail(db.Model):
+    """A message waiting to be sent (or sent): written in the same transaction as its cause."""
+
+    __tablename__ = "outbox_mails"
+    __table_args__ = (Index("ix_outbox_mails_sent_at_attempts", "sent_at", "attempts"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    headers: Mapped[dict] = mapped_column(db.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,53 @@
+// Progressive enhancement for the comment form: "Reply" opens the form right under the comment
+// being answered instead of loading the reply page. Without JavaScript the links still work.
+(function () {
+  "use strict";
+  const form = document.getElementById("comment-form");
+  const home = document.getElementById("comment-form-home");
+  if (!form || !home) return;
+  const parentField = form.querySelector('input[name="parent_id"]');
+  const title = document.getElementById("comment-form-title");
+  const newTitle = form.dataset.newTitle || title.textContent;
+  const replyTitle = form.dataset.replyTitle || "%s";
+
+  function cancelButton() {
+    let button = form.querySelector("button.cancel-inline");
+    if (!button) {
+      button = document.createElement("button");
+      button.type = "button";
+      button.className = "link-button cancel-inline";
+      button.textContent = form.dataset.cancelLabel || "Cancel";
+      button.addEventListener("click", reset);
+      form.querySelector(".form-actions").appendChild(button);
+    }
+    return button;
+  }
+
+  function openUnder(link) {
+    const article = document.getElementById("comment-" + link.dataset.replyTo);
+    if (!article) return false;
+    article.after(form);
+    parentField.value = link.dataset.replyTo;
+    title.textContent = replyTitle.replace("%s", link.dataset.replyName);
+    const noJsNote = form.querySelector("[data-replying]");
+    if (noJsNote) noJsNote.hidden = true;
+    cancelButton().hidden = false;
+    form.classList.add("is-inline");
+    form.querySelector("textarea").focus();
+    return true;
+  }
+
+  function reset() {
+    home.appendChild(form);
+    parentField.value = "";
+    title.textContent = newTitle;
+    form.classList.remove("is-inline");
+    const button = form.querySelector("button.cancel-inline");
+    if (button) button.hidden = true;
+  }
+
+  document.addEventListener("click", function (event) {
+    const link = event.target.closest("a.reply-link");
+    if (link && openUnder(link)) event.preventDefault();
+  });
+})();
