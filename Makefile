@@ -15,6 +15,7 @@ run: setup
 	$(FLASK) db upgrade
 	$(FLASK) posts import
 	$(FLASK) demo accounts
+	$(FLASK) demo comments
 	@echo "Serving on http://$(HOST):$(PORT)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
@@ -40,7 +41,7 @@ translations: $(VENV)/.runtime
 ## translations-update: collect new UI strings into the catalogs after changing code or templates
 translations-update: $(VENV)/.runtime
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output --project Dialog -o app/translations/messages.pot .
-	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-location --width 100
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --width 100 --ignore-obsolete
 
 ## browser: Debian's Chromium for the end-to-end tests (never a downloaded browser)
 browser:

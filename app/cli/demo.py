@@ -34,3 +34,41 @@ def accounts():
     click.echo("Demo staff accounts (passwords are shown only now):")
     for username, role, password in created:
         click.echo(f"  {username:<10} {role:<10} {password}")
+
+
+@demo.command("comments")
+def comments():
+    """Add the hand-written discussions to demo posts that have no comments yet."""
+    from app.demo.threads import load_demo_comments
+
+    posts, added = load_demo_comments()
+    if added:
+        click.echo(f"Added {added} demo comments under {posts} posts.")
+    else:
+        click.echo("Demo comments exist already (or the demo posts are missing).")
+
+
+@demo.command("generate")
+@click.option("--posts", "post_count", type=click.IntRange(0), default=100, show_default=True)
+@click.option("--comments-per-post", type=click.IntRange(0), default=10, show_default=True)
+@click.option("--pending", type=click.IntRange(0), default=0, show_default=True,
+              help="How many of the comments wait in the moderation queue.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same data.")
+def generate(post_count, comments_per_post, pending, seed):
+    """Add deterministic synthetic German posts and threaded comments (for benchmarks and demos)."""
+    import time
+
+    from app.demo.generate import generate as run
+
+    started = time.perf_counter()
+    total = post_count * (1 + comments_per_post)
+    with click.progressbar(length=total, label="Generating", show_pos=True) as bar:
+        def progress(stage: str, n: int) -> None:
+            if stage in ("posts", "comments"):
+                bar.update(n)
+
+        result = run(posts=post_count, comments_per_post=comments_per_post, pending=pending, seed=seed,
+                     progress=progress)
+    seconds = time.perf_counter() - started
+    click.echo(f"Generated {result.posts} posts and {result.comments} comments ({result.pending} pending) "
+               f"in {seconds:.1f} s.")

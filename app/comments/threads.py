@@ -48,9 +48,20 @@ class ThreadPage:
         return self.page < self.pages
 
 
+# A reader's own comments show to them while waiting (spam too: a bot must not see a difference),
+# never once they are rejected or deleted.
+OWN_WAITING = (CommentStatus.PENDING, CommentStatus.SPAM)
+
+
 def _visible(own_ids: set[int]):
     condition = Comment.status == CommentStatus.APPROVED
-    return or_(condition, Comment.id.in_(own_ids)) if own_ids else condition
+    if not own_ids:
+        return condition
+    return or_(condition, Comment.id.in_(own_ids) & Comment.status.in_(OWN_WAITING))
+
+
+def _shown_to(comment: Comment, own_ids: set[int]) -> bool:
+    return comment.status == CommentStatus.APPROVED or (comment.id in own_ids and comment.status in OWN_WAITING)
 
 
 def load_page(post: Post, *, page: int = 1, order: str = "oldest", own_ids: set[int] = frozenset(),
@@ -89,7 +100,7 @@ def assemble(comments: list[Comment], roots: list[int], own_ids: set[int], max_d
             children.setdefault(c.parent_id, []).append(c)
     shown: set[int] = set()
     for c in reversed(comments):  # children before parents: a parent is shown if anything below it is
-        if c.status == CommentStatus.APPROVED or c.id in own_ids or c.id in shown:
+        if _shown_to(c, own_ids) or c.id in shown:
             shown.add(c.id)
             if c.parent_id is not None:
                 shown.add(c.parent_id)
@@ -101,11 +112,11 @@ def assemble(comments: list[Comment], roots: list[int], own_ids: set[int], max_d
         c = stack.pop()
         if c.id not in shown:
             continue
-        visible = c.status == CommentStatus.APPROVED or c.id in own_ids
+        visible = _shown_to(c, own_ids)
         depth = min(c.depth, max_depth)
         item = ThreadItem(
             comment=c, depth=depth, placeholder=not visible,
-            own_pending=c.id in own_ids and c.status != CommentStatus.APPROVED,
+            own_pending=visible and c.status != CommentStatus.APPROVED,
             reply_to=by_id.get(c.parent_id) if c.depth > max_depth else None,
             has_replies=bool(children.get(c.id)),
         )
