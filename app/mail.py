@@ -22,8 +22,14 @@ from app.models import OutboxMail, utcnow
 log = logging.getLogger(__name__)
 
 
+SUBJECT_MAX = 300
+
+
 def queue(to: str, subject: str, body: str, headers: dict | None = None) -> OutboxMail:
     """Add a message to the outbox (the caller commits, then calls `deliver`)."""
+    subject = " ".join(subject.split())  # one line: a title with a line break must not break the header
+    if len(subject) > SUBJECT_MAX:
+        subject = subject[:SUBJECT_MAX - 1].rstrip() + "…"
     mail = OutboxMail(to=to, subject=subject, body=body, headers=headers or {})
     db.session.add(mail)
     return mail
@@ -63,11 +69,11 @@ def send_pending(limit: int = 500) -> tuple[int, int]:
 
 
 def _attempt(mail: OutboxMail) -> int:
-    message = build_message(mail)
     try:
+        message = build_message(mail)
         transport = _smtp if current_app.config.get("MAIL_SERVER") else _file
         transport(message)
-    except (OSError, smtplib.SMTPException) as exc:
+    except Exception as exc:  # noqa: BLE001 – any failure is recorded, retried later, never blocks the rest
         mail.attempts += 1
         mail.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
         db.session.commit()

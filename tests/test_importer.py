@@ -206,3 +206,9 @@ def test_the_shipped_demo_content_imports_cleanly(runner):
     assert any(len(p.toc) >= 4 for p in published), "a long post with a table of contents"
     assert any("<table>" in p.body_html for p in published) and any("<pre>" in p.body_html for p in published)
     assert {"impressum", "datenschutz", "ueber-uns"} <= set(db.session.scalars(select(Page.slug)))
+
+
+def test_title_is_folded_onto_one_line(runner, posts_dir):
+    write(posts_dir, "zeilen.md", 'title: "Zeile eins\\nZeile zwei"')
+    assert run_import(runner, posts_dir).exit_code == 0
+    assert db.session.scalar(select(Post.title).where(Post.slug == "zeilen")) == "Zeile eins Zeile zwei"

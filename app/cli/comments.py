@@ -16,6 +16,9 @@ comments = AppGroup("comments", help="Reader comments.")
 @click.argument("comment_ids", nargs=-1, type=int, required=True)
 def approve(comment_ids):
     """Approve comments by id (for scripts; staff use the moderation queue)."""
+    if not current_app.config.get("SITE_URL"):
+        click.secho("Note: BLOG_SITE_URL is not set; links in notification mails will point to "
+                    "http://127.0.0.1:5000.", fg="yellow", err=True)
     failed = False
     for comment_id in comment_ids:
         comment = db.session.get(Comment, comment_id)

@@ -146,7 +146,7 @@ def confirm(token: str):
 @csrf.exempt  # the signed token is the authorisation; mail clients POST here for one-click unsubscribe
 def unsubscribe(token: str):
     subscription = subscription_from_token(token, "unsubscribe") or abort(404)
-    if subscription.unsubscribed_at is None:
+    if request.method != "HEAD" and subscription.unsubscribed_at is None:  # link checkers send HEAD
         subscription.unsubscribed_at = utcnow()
         db.session.commit()
     if request.method == "POST" and request.form.get("List-Unsubscribe") == "One-Click":

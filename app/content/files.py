@@ -118,7 +118,7 @@ def _load(path: Path) -> tuple[dict, str, str]:
 
 
 def _title(meta: dict) -> str:
-    title = _text(meta, "title")
+    title = " ".join(_text(meta, "title").split())  # one line, however the YAML was written
     if not title:
         raise SourceError("title is missing (every file needs 'title:' in its front matter)")
     if len(title) > 300:

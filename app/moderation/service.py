@@ -46,8 +46,9 @@ def transition(comment: Comment, action: str, *, actor: User | None = None, reas
     from_status = comment.status
     comment.status = to_status
     outgoing = []
-    if to_status == S.APPROVED:
-        comment.approved_at = comment.approved_at or utcnow()
+    if to_status == S.APPROVED and comment.approved_at is None:
+        # Only the first approval is news; approving again after a rejection must not re-announce it.
+        comment.approved_at = utcnow()
         outgoing = notifications.comment_published(comment)
     record(comment, action, actor=actor, from_status=from_status, to_status=to_status, reason=reason)
     db.session.commit()

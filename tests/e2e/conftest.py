@@ -87,3 +87,36 @@ def browser_context_args(browser_context_args, live_server):
 def screenshots_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture(scope="session")
+def comment_server(tmp_path_factory):
+    """`(base_url, app)` of a second live app, built like `live_server` but with CSRF protection on.
+
+    The comment journeys post the real form, so the form must carry a valid CSRF token; `app` lets a
+    test approve comments through the CLI and look into the database (`with app.app_context():`).
+    """
+    with pytest.MonkeyPatch.context() as mp:  # a developer's BLOG_* variables must not leak in
+        for key in list(os.environ):
+            if key.startswith("BLOG_"):
+                mp.delenv(key)
+        app = create_app(make_settings(tmp_path_factory.mktemp("e2e-comments-data"), WTF_CSRF_ENABLED=True))
+
+    with app.app_context():
+        upgrade()
+
+    result = app.test_cli_runner().invoke(args=["posts", "import", str(DEMO_POSTS)])
+    assert result.exit_code == 0, f"posts import failed:\n{result.output}"
+    assert "Done: 0 created" not in result.output, result.output
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-comment-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", app
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            db.engine.dispose()
