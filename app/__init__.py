@@ -1,5 +1,6 @@
 """Dialog: a corporate blog made for talking with customers in the open."""
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 from app import config as settings
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -35,6 +36,9 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
     limiter.init_app(app)
     i18n.init_app(app)
 
@@ -46,16 +50,24 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app import errors
     from app.api.routes import bp as api_bp
+    from app.auth.routes import bp as auth_bp
     from app.blog import bp as blog_bp
     from app.comments.routes import bp as comments_bp
+    from app.admin.routes import bp as admin_bp
+    from app.auth import notifications  # noqa: F401  (routes on the auth blueprint)
+    from app.moderation import canned, privacy_routes, stats_routes  # noqa: F401  (routes on the moderation bp)
+    from app.moderation.routes import bp as moderation_bp
     from app.feeds import bp as feeds_bp
     from app.site import bp as site_bp
 
     app.register_blueprint(site_bp)
+    app.register_blueprint(auth_bp)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(blog_bp)
     app.register_blueprint(comments_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(moderation_bp)
+    app.register_blueprint(admin_bp)
     errors.init_app(app)
 
 

@@ -43,6 +43,17 @@ class Config:
     PROXY_COUNT = 0  # reverse proxies in front of the app (X-Forwarded-For hops to trust)
     RATELIMIT_STORAGE_URI = "memory://"  # e.g. redis://… to share limits between workers
 
+    # Staff and moderation
+    LOGIN_RATE_LIMIT_CLIENT = "20 per 15 minutes"  # failed logins per client address
+    LOGIN_RATE_LIMIT_ACCOUNT = "5 per 15 minutes"  # failed logins per account name
+    RESPONSE_TARGET_MINUTES = 240  # first-answer target for posts without a category
+    BUSINESS_HOURS = [8, 18]  # Mon–Fri, in TIMEZONE, for categories that count business hours only
+    CLAIM_MINUTES = 5  # a claim ("Anna answers this") lapses after this long without renewal
+    QUEUE_PER_PAGE = 25
+    REPORT_HIDE_THRESHOLD = 3  # reports after which an approved comment is hidden until checked
+    REPORT_RATE_LIMIT = "5 per hour"
+    ESCALATION_TEAMS = ["Technik", "Produkt", "Vertrieb", "Rechtsabteilung", "Datenschutz"]
+
     # Mail: SMTP when MAIL_SERVER is set, otherwise .eml files in DATA_DIR/outbox/
     MAIL_SERVER = None
     MAIL_PORT = 25
@@ -70,6 +81,9 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     COMMENT_MIN_SECONDS = 0
     COMMENT_RATE_LIMIT = ""
+    LOGIN_RATE_LIMIT_CLIENT = "1000 per minute"
+    LOGIN_RATE_LIMIT_ACCOUNT = "1000 per minute"
+    REPORT_RATE_LIMIT = "1000 per minute"
 
 
 def finalize(config) -> None:

@@ -6,8 +6,9 @@ def register(app: Flask) -> None:
     from app.cli.comments import comments
     from app.cli.demo import demo
     from app.cli.mail import mail
+    from app.cli.moderation import moderation
     from app.cli.posts import posts
     from app.cli.users import users
 
-    for group in (posts, users, comments, mail, demo):
+    for group in (posts, users, comments, mail, moderation, demo):
         app.cli.add_command(group)

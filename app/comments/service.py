@@ -11,7 +11,7 @@ from app import mail, markup
 from app.comments import notifications
 from app.comments.policy import CommentPolicy, Decision, Submission
 from app.extensions import db
-from app.models import Comment, CommentStatus, Post, Subscription, User, utcnow
+from app.models import Comment, CommentStatus, Post, ResponseStatus, Subscription, User, utcnow
 from app.moderation import service as moderation
 
 
@@ -111,6 +111,7 @@ def submit(post: Post, data: CommentInput, client: Client, rules: Rules) -> Subm
         lang=client.lang, body_md=data.body, body_html=markup.render_comment(data.body, rules.internal_hosts),
         status=decision.status, status_reason=decision.reason, ip_hash=hash_ip(client.ip, rules.secret),
         created_at=now, approved_at=now if decision.status == CommentStatus.APPROVED else None,
+        response_status=None if client.user else ResponseStatus.NEEDS_ANSWER,
     )
     db.session.add(comment)
     db.session.flush()

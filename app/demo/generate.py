@@ -16,7 +16,9 @@ from app import markup
 from app.content.publishing import apply_post_body
 from app.content.slugs import slugify
 from app.extensions import db
-from app.models import Category, Comment, CommentStatus, Post, PostStatus, Role, Tag, User, post_tags, utcnow
+from app.models import (
+    Category, Comment, CommentStatus, Post, PostStatus, ResponseStatus, Role, Tag, User, post_tags, utcnow,
+)
 
 PHRASES = Path(__file__).parent / "data" / "phrases.yml"
 CHUNK = 5000
@@ -68,6 +70,7 @@ def generate(*, posts: int, comments_per_post: int, pending: int, seed: int,
     for row in comment_rows:
         if row["id"] in pending_ids:
             row["status"], row["status_reason"], row["approved_at"] = CommentStatus.PENDING, "new_author", None
+            row["moderated_at"] = None
     _bulk(Comment.__table__, comment_rows, lambda n: progress("comments", n))
     _sync_sequences()
     db.session.commit()
@@ -107,9 +110,12 @@ def _comments(rng, words, first_post, published, per_post, staff, now, progress)
                 "author_name": name, "author_email": email, "author_url": None,
                 "user_id": staff.id if by_staff else None, "lang": "de", "body_md": text_, "body_html": html(text_),
                 "status": CommentStatus.APPROVED, "status_reason": "staff" if by_staff else "demo",
-                "is_official": False, "ip_hash": None, "created_at": created, "edited_at": None,
-                "approved_at": created,
+                "is_official": by_staff, "ip_hash": None, "created_at": created, "edited_at": None,
+                "approved_at": created, "moderated_at": created, "flag_count": 0,
+                "response_status": None if by_staff else ResponseStatus.NEEDS_ANSWER, "answered_at": None,
             }
+            if by_staff and parent["answered_at"] is None and parent["user_id"] is None:
+                parent["answered_at"], parent["response_status"] = created, ResponseStatus.ANSWERED
             next_id += 1
             thread.append(row)
             rows.append(row)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app import markup
 from app.extensions import db
-from app.models import Comment, CommentStatus, Post, User, utcnow
+from app.models import Comment, CommentStatus, Post, ResponseStatus, User, utcnow
 from app.moderation.service import record
 
 DATA = Path(__file__).parent / "data" / "comments.yml"
@@ -43,9 +43,14 @@ def _add(post: Post, entry: dict, parent: Comment | None, staff: dict, now) -> i
         author_email=(user.email if user else entry["email"]).lower(), author_url=entry.get("website"),
         user_id=user.id if user else None, lang=post.lang, body_md=entry["body"].strip(),
         body_html=markup.render_comment(entry["body"].strip()), status=status,
-        status_reason="staff" if user else "demo", created_at=created,
-        approved_at=created + timedelta(minutes=20) if status == CommentStatus.APPROVED else None,
+        status_reason="staff" if user else "demo", created_at=created, is_official=user is not None,
+        approved_at=created + timedelta(minutes=20) if status == CommentStatus.APPROVED and not user else
+        (created if user else None),
+        response_status=None if user else ResponseStatus.NEEDS_ANSWER,
     )
+    comment.moderated_at = comment.approved_at
+    if user and parent is not None and parent.answered_at is None:
+        parent.answered_at, parent.response_status = created, ResponseStatus.ANSWERED
     db.session.add(comment)
     db.session.flush()
     comment.root_id = parent.root_id if parent else comment.id

@@ -17,6 +17,25 @@ class CommentStatus(StrEnum):
     DELETED = "deleted"  # soft: the text stays for the audit trail
 
 
+class ResponseStatus(StrEnum):
+    """Whether a reader still waits for the team (separate from moderation status)."""
+
+    NEEDS_ANSWER = "needs_answer"
+    ANSWERED = "answered"
+    NO_ANSWER_NEEDED = "no_answer_needed"
+    ESCALATED = "escalated"
+
+
+class Topic(StrEnum):
+    """What a comment is about, set by staff: the customer pulse."""
+
+    QUESTION = "question"
+    BUG = "bug"
+    WISH = "wish"
+    COMPLAINT = "complaint"
+    PRAISE = "praise"
+
+
 class Comment(db.Model):
     __tablename__ = "comments"
     __table_args__ = (
@@ -24,6 +43,7 @@ class Comment(db.Model):
         Index("ix_comments_root_id", "root_id"),
         Index("ix_comments_status_created_at", "status", "created_at"),  # the moderation queue
         Index("ix_comments_author_email_status", "author_email", "status"),  # trusted commenters
+        Index("ix_comments_response_status_created_at", "response_status", "created_at"),  # waiting readers
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,14 +67,28 @@ class Comment(db.Model):
     status_reason: Mapped[str] = mapped_column(String(40), default="")  # the policy rule that decided
     is_official: Mapped[bool] = mapped_column(default=False)  # a staff answer in the team's name
 
+    # The team's side: does a reader still wait for an answer, who works on it, what is it about.
+    response_status: Mapped[str | None] = mapped_column(String(20))  # None for staff comments
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first official answer
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first decision on the status
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    escalated_to: Mapped[str | None] = mapped_column(String(80))
+    topic: Mapped[str | None] = mapped_column(String(16))
+    flag_count: Mapped[int] = mapped_column(default=0)
+    original_body_md: Mapped[str | None] = mapped_column(Text)  # the reader's words before a staff edit
+
     ip_hash: Mapped[str | None] = mapped_column(String(64))  # keyed hash, cleared after retention
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     post = relationship("Post", lazy="raise")
-    user = relationship("User", lazy="raise")
+    user = relationship("User", lazy="raise", foreign_keys=[user_id])
     parent = relationship("Comment", remote_side=[id], lazy="raise")
+    claimed_by = relationship("User", lazy="raise", foreign_keys=[claimed_by_id])
+    assigned_to = relationship("User", lazy="raise", foreign_keys=[assigned_to_id])
 
     @property
     def is_visible(self) -> bool:
@@ -79,6 +113,47 @@ class ModerationEvent(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     actor = relationship("User", lazy="raise")
+
+
+class StaffNote(db.Model):
+    """An internal note on a comment (also the hand-over note of an escalation); staff only."""
+
+    __tablename__ = "staff_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16), default="note")  # note | escalation
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author = relationship("User", lazy="raise")
+
+
+class CannedResponse(db.Model):
+    """A reusable answer with placeholders such as {name} and {post_title}."""
+
+    __tablename__ = "canned_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    lang: Mapped[str] = mapped_column(String(8), default="de")
+    body_md: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Report(db.Model):
+    """A reader reporting an approved comment."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    details: Mapped[str] = mapped_column(Text, default="")
+    ip_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Subscription(db.Model):

@@ -26,6 +26,9 @@ class Category(db.Model):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(default=0)
+    # The team's promise for first answers to readers' questions in this category.
+    response_target_minutes: Mapped[int] = mapped_column(default=240)
+    business_hours_only: Mapped[bool] = mapped_column(default=False)  # count Mon–Fri 8–18 only
 
     def __repr__(self) -> str:
         return f"<Category {self.slug}>"

@@ -1,13 +1,22 @@
-"""The one state machine for comment statuses; every change writes a ModerationEvent.
+"""The one state machine for comments as the team handles them; every change writes a ModerationEvent.
 
-Services commit their unit of work themselves and run side effects (mail) after the commit,
-so a failing mail server can never undo a decision. They take the acting user as an argument
-and never read the request.
+Status changes are conditional UPDATEs (`… WHERE status = <what the moderator saw>`), so two
+moderators acting at once can never both succeed: the second learns who was first. Services
+commit their unit of work themselves and send mail after the commit, so a failing mail server
+can never undo a decision. They take the acting user as an argument and never read the request.
 """
-from app import mail
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+from app import mail, markup
 from app.comments import notifications
 from app.extensions import db
-from app.models import Comment, CommentStatus, ModerationEvent, User, utcnow
+from app.models import (
+    Comment, CommentStatus, ModerationEvent, Report, ResponseStatus, StaffNote, Topic, User, utcnow,
+)
 
 S = CommentStatus
 
@@ -19,18 +28,28 @@ TRANSITIONS = {
     "delete": ({S.PENDING, S.APPROVED, S.SPAM, S.REJECTED}, S.DELETED),
     "restore": ({S.DELETED, S.SPAM, S.REJECTED}, S.PENDING),
 }
+ACTIONS = tuple(TRANSITIONS)
+
+PAST = {"approve": _l("approved"), "reject": _l("rejected"), "spam": _l("marked as spam"),
+        "delete": _l("deleted"), "restore": _l("restored"), "reply": _l("answered"), "submit": _l("sent")}
 
 
 class ModerationError(Exception):
-    """The action does not fit the comment's current state (someone may have acted meanwhile)."""
+    """The action does not fit the comment's current state; `message` says why, for the moderator."""
 
-    def __init__(self, comment: Comment, action: str):
+    def __init__(self, comment: Comment, action: str, message=None):
         self.comment, self.action, self.status = comment, action, comment.status
+        self.message = message or _l("This is not possible for a comment that is %(status)s.",
+                                     status=comment.status)
         super().__init__(f"cannot {action} comment {comment.id}: it is {comment.status}")
 
 
-def record(comment: Comment, action: str, *, actor: User | None, from_status: str | None,
-           to_status: str | None, reason: str = "") -> ModerationEvent:
+class AlreadyHandled(ModerationError):
+    """Someone else acted on the comment since the moderator looked at it."""
+
+
+def record(comment: Comment, action: str, *, actor: User | None, from_status: str | None = None,
+           to_status: str | None = None, reason: str = "") -> ModerationEvent:
     """Add an audit-trail entry (the caller commits)."""
     event = ModerationEvent(comment_id=comment.id, actor_id=actor.id if actor else None, action=action,
                             from_status=from_status, to_status=to_status, reason=reason or "")
@@ -38,27 +57,291 @@ def record(comment: Comment, action: str, *, actor: User | None, from_status: st
     return event
 
 
-def transition(comment: Comment, action: str, *, actor: User | None = None, reason: str = "") -> Comment:
-    """Apply `action`, record it, commit, then send what the change causes. Raises ModerationError."""
+def last_event(comment: Comment, actions: tuple[str, ...] | None = None) -> ModerationEvent | None:
+    stmt = select(ModerationEvent).where(ModerationEvent.comment_id == comment.id)
+    if actions:
+        stmt = stmt.where(ModerationEvent.action.in_(actions))
+    return db.session.scalar(stmt.order_by(ModerationEvent.id.desc()).limit(1))
+
+
+def _already(comment: Comment, action: str) -> AlreadyHandled:
+    """'Already approved by Anna' – built from the audit trail after a lost race."""
+    db.session.refresh(comment)
+    event = last_event(comment)
+    who = db.session.get(User, event.actor_id).display_name if event and event.actor_id else None
+    what = PAST.get(event.action if event else "", comment.status)
+    if who:
+        message = _l("Someone was quicker: this comment was already %(what)s by %(who)s.", what=what, who=who)
+    else:
+        message = _l("Someone was quicker: this comment is already %(status)s.", status=comment.status)
+    return AlreadyHandled(comment, action, message)
+
+
+def transition(comment: Comment, action: str, *, actor: User | None = None, reason: str = "",
+               expected: str | None = None) -> Comment:
+    """Apply `action` if the comment is still in a state it fits (and in `expected`, when given)."""
+    if action not in TRANSITIONS:
+        raise ValueError(f"unknown action {action!r}")
     allowed_from, to_status = TRANSITIONS[action]
+    if expected and expected != comment.status:
+        raise _already(comment, action)
     if comment.status not in allowed_from:
         raise ModerationError(comment, action)
     from_status = comment.status
-    comment.status = to_status
-    outgoing = []
-    if to_status == S.APPROVED and comment.approved_at is None:
-        # Only the first approval is news; approving again after a rejection must not re-announce it.
-        comment.approved_at = utcnow()
-        outgoing = notifications.comment_published(comment)
+    if action == "restore":
+        to_status = _status_before_removal(comment)
+    now = utcnow()
+    first_approval = to_status == S.APPROVED and comment.approved_at is None
+    values = {"status": to_status, "moderated_at": func.coalesce(Comment.moderated_at, now)}
+    if first_approval:
+        values["approved_at"] = now
+    if to_status != S.PENDING:
+        values.update(claimed_by_id=None, claimed_at=None)
+    changed = db.session.execute(
+        update(Comment).where(Comment.id == comment.id, Comment.status == from_status).values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        db.session.rollback()
+        raise _already(comment, action)
+    db.session.refresh(comment)
+    if to_status != S.APPROVED and comment.flag_count:
+        _resolve_reports(comment, now)
     record(comment, action, actor=actor, from_status=from_status, to_status=to_status, reason=reason)
+    outgoing = notifications.comment_published(comment) if first_approval else []
     db.session.commit()
     mail.deliver(outgoing)
     return comment
 
 
-def approve(comment: Comment, *, actor: User | None = None, reason: str = "") -> Comment:
-    return transition(comment, "approve", actor=actor, reason=reason)
+def approve(comment: Comment, *, actor: User | None = None, reason: str = "", expected: str | None = None):
+    return transition(comment, "approve", actor=actor, reason=reason, expected=expected)
 
 
-def delete(comment: Comment, *, actor: User | None = None, reason: str = "") -> Comment:
-    return transition(comment, "delete", actor=actor, reason=reason)
+def delete(comment: Comment, *, actor: User | None = None, reason: str = "", expected: str | None = None):
+    return transition(comment, "delete", actor=actor, reason=reason, expected=expected)
+
+
+@dataclass
+class BulkResult:
+    done: list[int]
+    skipped: list[tuple[int, str]]
+
+
+def bulk(comments: list[Comment], action: str, *, actor: User, reason: str = "") -> BulkResult:
+    """The same action on many comments; each is its own unit, so one conflict skips only itself."""
+    result = BulkResult([], [])
+    for comment in comments:
+        try:
+            transition(comment, action, actor=actor, reason=reason)
+            result.done.append(comment.id)
+        except ModerationError as exc:
+            result.skipped.append((comment.id, str(exc.message)))
+    return result
+
+
+def reply(question: Comment, actor: User, body: str, *, team_name: str, as_team: bool = True,
+          expect_unanswered: bool = True, internal_hosts: tuple[str, ...] = ()) -> Comment:
+    """Publish the team's official answer; a pending question is approved in the same step."""
+    if question.status not in (S.PENDING, S.APPROVED):
+        raise ModerationError(question, "reply", _l("Removed or rejected comments cannot be answered."))
+    if expect_unanswered and question.answered_at is not None:
+        raise _answered_already(question)
+    now = utcnow()
+    outgoing = []
+    if question.status == S.PENDING:
+        changed = db.session.execute(
+            update(Comment).where(Comment.id == question.id, Comment.status == S.PENDING)
+            .values(status=S.APPROVED, approved_at=func.coalesce(Comment.approved_at, now),
+                    moderated_at=func.coalesce(Comment.moderated_at, now))
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not changed:
+            db.session.rollback()
+            raise _already(question, "reply")
+        db.session.refresh(question)
+        record(question, "approve", actor=actor, from_status=S.PENDING, to_status=S.APPROVED,
+               reason="approved with an official answer")
+        outgoing += notifications.comment_published(question)
+    if expect_unanswered:
+        answered = db.session.execute(
+            update(Comment).where(Comment.id == question.id, Comment.answered_at.is_(None))
+            .values(answered_at=now, response_status=ResponseStatus.ANSWERED, claimed_by_id=None, claimed_at=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not answered:
+            db.session.rollback()
+            raise _answered_already(question)
+    else:  # a follow-up answer on purpose
+        question.response_status = ResponseStatus.ANSWERED
+        question.answered_at = question.answered_at or now
+        question.claimed_by_id = question.claimed_at = None
+    answer = Comment(
+        post_id=question.post_id, parent_id=question.id, root_id=question.root_id, depth=question.depth + 1,
+        author_name=team_name if as_team else actor.display_name, author_email=(actor.email or "").lower(),
+        user_id=actor.id, lang=question.lang, body_md=body, body_html=markup.render_comment(body, internal_hosts),
+        status=S.APPROVED, status_reason="staff", is_official=True, created_at=now, approved_at=now,
+        moderated_at=now,
+    )
+    db.session.add(answer)
+    db.session.flush()
+    record(answer, "submit", actor=actor, to_status=S.APPROVED, reason="official answer")
+    record(question, "reply", actor=actor, reason=f"answered in comment {answer.id}")
+    db.session.refresh(question)
+    outgoing += notifications.comment_published(answer)
+    db.session.commit()
+    mail.deliver(outgoing)
+    return answer
+
+
+def _answered_already(question: Comment) -> AlreadyHandled:
+    db.session.refresh(question)
+    event = last_event(question, ("reply",))
+    who = db.session.get(User, event.actor_id).display_name if event and event.actor_id else None
+    message = (_l("Someone was quicker: %(who)s has already answered this comment.", who=who) if who
+               else _l("This comment has already been answered."))
+    return AlreadyHandled(question, "reply", message)
+
+
+def edit(comment: Comment, actor: User, body: str, *, reason: str = "", internal_hosts: tuple[str, ...] = ()):
+    """Change a comment's text (e.g. remove a customer number); the original words are kept."""
+    if comment.original_body_md is None:
+        comment.original_body_md = comment.body_md
+    comment.body_md = body
+    comment.body_html = markup.render_comment(body, internal_hosts)
+    comment.edited_at = utcnow()
+    record(comment, "edit", actor=actor, from_status=comment.status, to_status=comment.status, reason=reason)
+    db.session.commit()
+    return comment
+
+
+def set_response_status(comment: Comment, actor: User, status: str) -> Comment:
+    if status not in set(ResponseStatus):
+        raise ValueError(f"unknown response status {status!r}")
+    previous = comment.response_status
+    comment.response_status = status
+    if status != ResponseStatus.ESCALATED:
+        comment.escalated_to = None
+    record(comment, "response_status", actor=actor, reason=f"{previous or '-'} → {status}")
+    db.session.commit()
+    return comment
+
+
+def set_topic(comment: Comment, actor: User, topic: str | None) -> Comment:
+    if topic and topic not in set(Topic):
+        raise ValueError(f"unknown topic {topic!r}")
+    comment.topic = topic or None
+    record(comment, "topic", actor=actor, reason=topic or "-")
+    db.session.commit()
+    return comment
+
+
+@dataclass
+class Claim:
+    ok: bool
+    holder: User | None
+
+
+def claim(comment: Comment, actor: User, *, minutes: int) -> Claim:
+    """A soft lock while someone writes an answer; it lapses after `minutes` without renewal."""
+    now = utcnow()
+    stale = now - timedelta(minutes=minutes)
+    changed = db.session.execute(
+        update(Comment).where(
+            Comment.id == comment.id,
+            (Comment.claimed_by_id.is_(None)) | (Comment.claimed_by_id == actor.id) | (Comment.claimed_at < stale),
+        ).values(claimed_by_id=actor.id, claimed_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    db.session.refresh(comment)
+    holder = db.session.get(User, comment.claimed_by_id) if comment.claimed_by_id else None
+    return Claim(ok=bool(changed), holder=holder)
+
+
+def active_claim(comment: Comment, minutes: int, now: datetime | None = None) -> int | None:
+    """The id of whoever holds a live claim, or None."""
+    now = now or utcnow()
+    if comment.claimed_by_id and comment.claimed_at and comment.claimed_at >= now - timedelta(minutes=minutes):
+        return comment.claimed_by_id
+    return None
+
+
+def release(comment: Comment, actor: User) -> None:
+    if comment.claimed_by_id == actor.id:
+        comment.claimed_by_id = comment.claimed_at = None
+        db.session.commit()
+
+
+def assign(comment: Comment, actor: User, assignee: User | None) -> Comment:
+    comment.assigned_to_id = assignee.id if assignee else None
+    record(comment, "assign", actor=actor, reason=assignee.display_name if assignee else "-")
+    db.session.commit()
+    return comment
+
+
+def escalate(comment: Comment, actor: User, to: str, note: str) -> Comment:
+    """Hand a comment to a colleague or team (product, tech …) with a note; it leaves the answer queue."""
+    comment.response_status = ResponseStatus.ESCALATED
+    comment.escalated_to = to
+    db.session.add(StaffNote(comment_id=comment.id, author_id=actor.id, body=note, kind="escalation"))
+    record(comment, "escalate", actor=actor, reason=f"{to}: {note}")
+    db.session.commit()
+    return comment
+
+
+def add_note(comment: Comment, actor: User, body: str) -> StaffNote:
+    note = StaffNote(comment_id=comment.id, author_id=actor.id, body=body)
+    db.session.add(note)
+    db.session.commit()
+    return note
+
+
+def report(comment: Comment, *, reason: str, details: str, ip_hash: str | None, hide_after: int) -> Report:
+    """A reader reports an approved comment; after `hide_after` reports it leaves the page until checked."""
+    entry = Report(comment_id=comment.id, reason=reason, details=details, ip_hash=ip_hash)
+    db.session.add(entry)
+    db.session.execute(
+        update(Comment).where(Comment.id == comment.id).values(flag_count=Comment.flag_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    db.session.refresh(comment)
+    record(comment, "report", actor=None, reason=f"{reason}: {details}"[:500])
+    if hide_after and comment.flag_count >= hide_after and comment.status == S.APPROVED:
+        comment.status = S.PENDING
+        record(comment, "hide", actor=None, from_status=S.APPROVED, to_status=S.PENDING,
+               reason=f"hidden after {comment.flag_count} reports")
+    db.session.commit()
+    return entry
+
+
+def dismiss_reports(comment: Comment, actor: User) -> Comment:
+    """The comment is fine: clear its reports (and show it again if they had hidden it)."""
+    now = utcnow()
+    _resolve_reports(comment, now)
+    hidden = last_event(comment)
+    if comment.status == S.PENDING and hidden is not None and hidden.action == "hide":
+        comment.status = S.APPROVED
+    record(comment, "dismiss_reports", actor=actor, from_status=None, to_status=comment.status)
+    db.session.commit()
+    return comment
+
+
+def _resolve_reports(comment: Comment, now: datetime) -> None:
+    db.session.execute(
+        update(Report).where(Report.comment_id == comment.id, Report.resolved_at.is_(None)).values(resolved_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    comment.flag_count = 0
+
+
+def _status_before_removal(comment: Comment) -> str:
+    """Restoring gives back what the comment was before it was removed (approved stays approved)."""
+    event = db.session.scalar(
+        select(ModerationEvent).where(ModerationEvent.comment_id == comment.id,
+                                      ModerationEvent.to_status == comment.status)
+        .order_by(ModerationEvent.id.desc()).limit(1)
+    )
+    if event is not None and event.from_status in (S.APPROVED, S.PENDING):
+        return event.from_status
+    return S.PENDING

@@ -6,6 +6,9 @@ from flask_babel import format_date
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from flask_login import current_user
+
+from app.auth.permissions import Permission, can
 from app.content import queries
 from app.extensions import db
 from app.i18n import LANGUAGE_COOKIE, LANGUAGE_NAMES, current_language
@@ -58,6 +61,8 @@ def site_context():
         "current_path": current_path,
         "absolute_url": absolute_url,
         "canonical_url": canonical_url,
+        "can": lambda permission: can(current_user, permission),
+        "Permission": Permission,
         "month_name": month_name,
     }
 

@@ -1,0 +1,1 @@
+"""Staff accounts signing in: login, logout, password change; permissions per role."""

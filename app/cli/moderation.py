@@ -1,0 +1,3 @@
+from flask.cli import AppGroup
+
+moderation = AppGroup("moderation", help="The moderation team: digests and privacy requests.")

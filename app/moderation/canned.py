@@ -1,0 +1,52 @@
+"""Canned responses: reusable answers the team manages and inserts into replies."""
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import CannedResponse
+from app.moderation.forms import ActionForm, CannedForm
+from app.moderation.routes import PLACEHOLDERS, bp, moderate
+
+
+@bp.route("/canned", methods=["GET", "POST"])
+@moderate
+def canned():
+    form = CannedForm()
+    if form.validate_on_submit():
+        db.session.add(CannedResponse(title=form.title.data.strip(), lang=form.lang.data, body_md=form.body_md.data))
+        db.session.commit()
+        flash(_("Canned response saved."), "success")
+        return redirect(url_for("moderation.canned"))
+    responses = db.session.scalars(select(CannedResponse).order_by(CannedResponse.lang, CannedResponse.title)).all()
+    status = 400 if form.is_submitted() else 200
+    return render_template("moderation/canned.html", form=form, responses=responses, editing=None,
+                           placeholders=PLACEHOLDERS, delete_form=ActionForm()), status
+
+
+@bp.route("/canned/<int:response_id>", methods=["GET", "POST"])
+@moderate
+def canned_edit(response_id: int):
+    response = db.session.get(CannedResponse, response_id) or abort(404)
+    form = CannedForm(obj=response)
+    if form.validate_on_submit():
+        form.populate_obj(response)
+        db.session.commit()
+        flash(_("Canned response saved."), "success")
+        return redirect(url_for("moderation.canned"))
+    responses = db.session.scalars(select(CannedResponse).order_by(CannedResponse.lang, CannedResponse.title)).all()
+    status = 400 if form.is_submitted() else 200
+    return render_template("moderation/canned.html", form=form, responses=responses, editing=response,
+                           placeholders=PLACEHOLDERS, delete_form=ActionForm()), status
+
+
+@bp.post("/canned/<int:response_id>/delete")
+@moderate
+def canned_delete(response_id: int):
+    response = db.session.get(CannedResponse, response_id) or abort(404)
+    if not ActionForm().validate():
+        abort(400)
+    db.session.delete(response)
+    db.session.commit()
+    flash(_("Canned response deleted."), "success")
+    return redirect(url_for("moderation.canned"))

@@ -1,0 +1,341 @@
+"""The moderation queue and the actions on a comment. Every route needs the MODERATE permission."""
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from app import markup
+from app.content import queries
+from app.auth.permissions import ROLE_PERMISSIONS, Permission, permission_required
+from app.extensions import db
+from app.i18n import site_timezone
+from app.models import (
+    CannedResponse, Comment, CommentStatus, ModerationEvent, Post, Report, ResponseStatus, StaffNote, Topic,
+    User, utcnow,
+)
+from app.moderation import queue as q, service
+from app.moderation.forms import (
+    ActionForm, AssignForm, BulkForm, EditForm, EscalateForm, NoteForm, ReplyForm, ResponseStatusForm, TopicForm,
+)
+from app.urls import internal_hosts, safe_next
+
+bp = Blueprint("moderation", __name__, url_prefix="/moderation")
+moderate = permission_required(Permission.MODERATE)
+
+RESPONSE_LABELS = {
+    ResponseStatus.NEEDS_ANSWER: _l("needs an answer"), ResponseStatus.ANSWERED: _l("answered"),
+    ResponseStatus.NO_ANSWER_NEEDED: _l("no answer needed"), ResponseStatus.ESCALATED: _l("escalated"),
+}
+TOPIC_LABELS = {Topic.QUESTION: _l("Question"), Topic.BUG: _l("Bug"), Topic.WISH: _l("Wish"),
+                Topic.COMPLAINT: _l("Complaint"), Topic.PRAISE: _l("Praise")}
+STATUS_LABELS = {CommentStatus.PENDING: _l("pending"), CommentStatus.APPROVED: _l("approved"),
+                 CommentStatus.SPAM: _l("spam"), CommentStatus.REJECTED: _l("rejected"),
+                 CommentStatus.DELETED: _l("deleted")}
+ACTION_LABELS = {"approve": _l("Approve"), "reject": _l("Reject"), "spam": _l("Spam"), "delete": _l("Delete"),
+                 "restore": _l("Restore")}
+VIEW_LABELS = {"pending": _l("Pending"), "needs_answer": _l("Needs answer"), "escalated": _l("Escalated"),
+               "flagged": _l("Reported"), "spam": _l("Spam"), "rejected": _l("Rejected"), "all": _l("All")}
+
+
+@bp.app_context_processor
+def moderation_labels():
+    return {"status_labels": STATUS_LABELS, "response_labels": RESPONSE_LABELS, "topic_labels": TOPIC_LABELS,
+            "action_labels": ACTION_LABELS, "view_labels": VIEW_LABELS}
+
+
+def _goals() -> q.Targets:
+    return q.Targets.load(current_app.config, site_timezone())
+
+
+def _comment_or_404(comment_id: int) -> Comment:
+    return db.session.get(Comment, comment_id, options=[joinedload(Comment.post)]) or abort(404)
+
+
+def _back(form_next: str | None, comment: Comment | None = None) -> str:
+    fallback = url_for("moderation.comment", comment_id=comment.id) if comment else url_for("moderation.queue")
+    return safe_next(form_next, fallback=fallback)
+
+
+# --- the queue -------------------------------------------------------------------------------
+
+@bp.get("/")
+@moderate
+def queue():
+    f = q.QueueFilter(view=request.args.get("view", "pending"), category=request.args.get("category", ""),
+                      post=request.args.get("post", ""), assigned=request.args.get("assigned", ""),
+                      breaching=request.args.get("breaching") == "1", q=request.args.get("q", ""),
+                      group=request.args.get("group") == "1")
+    now, goals = utcnow(), _goals()
+    number = max(1, request.args.get("page", 1, type=int))
+    pagination, items = q.page(f, current_user, number=number, per_page=current_app.config["QUEUE_PER_PAGE"],
+                               now=now, goals=goals, claim_minutes=current_app.config["CLAIM_MINUTES"])
+    groups = []
+    if f.group:
+        waiting = q.waiting_per_post({item.comment.post_id for item in items})
+        for item in items:
+            if not groups or groups[-1]["post"].id != item.comment.post_id:
+                groups.append({"post": item.comment.post, "waiting": waiting.get(item.comment.post_id, 0), "items": []})
+            groups[-1]["items"].append(item)
+    bulk = BulkForm()
+    bulk.action.choices = [(a, ACTION_LABELS[a]) for a in service.ACTIONS]
+    return render_template(
+        "moderation/queue.html", f=f, items=items, pagination=pagination, counts=q.counts(current_user, now, goals),
+        groups=groups, per_thread=q.waiting_per_thread(items), categories=queries.categories(), now=now,
+        action_form=ActionForm(), reply_form=ReplyForm(), bulk_form=bulk,
+    )
+
+
+# --- decisions -------------------------------------------------------------------------------
+
+@bp.post("/comments/<int:comment_id>/<action>")
+@moderate
+def act(comment_id: int, action: str):
+    """approve | reject | spam | delete | restore, one POST each (tools and tests use these too)."""
+    if action not in service.ACTIONS:
+        abort(400, description=_("Unknown action."))
+    comment = _comment_or_404(comment_id)
+    form = ActionForm()
+    if not form.validate():
+        abort(400, description=_("The form was incomplete; please try again."))
+    try:
+        service.transition(comment, action, actor=current_user, reason=form.reason.data or "",
+                           expected=form.expected.data or None)
+        flash(_("Comment by %(name)s: %(what)s.", name=comment.author_name, what=service.PAST[action]), "success")
+    except service.ModerationError as exc:
+        flash(str(exc.message), "warning")
+    return redirect(_back(form.next.data or url_for("moderation.queue")))
+
+
+@bp.post("/bulk")
+@moderate
+def bulk():
+    form = BulkForm()
+    action = form.action.data
+    if action not in service.ACTIONS:
+        abort(400, description=_("Unknown action."))
+    if not form.validate():
+        abort(400, description=_("The form was incomplete; please try again."))
+    ids = sorted({int(i) for i in request.form.getlist("ids") if i.isdigit()})
+    if not ids:
+        flash(_("Please select at least one comment."), "warning")
+        return redirect(_back(form.next.data or url_for("moderation.queue")))
+    comments = db.session.scalars(select(Comment).where(Comment.id.in_(ids))).all()
+    result = service.bulk(comments, action, actor=current_user, reason=form.reason.data or "")
+    if result.done:
+        flash(_("%(n)s comments: %(what)s.", n=len(result.done), what=service.PAST[action]), "success")
+    for comment_id, message in result.skipped:
+        flash(f"#{comment_id}: {message}", "warning")
+    return redirect(_back(form.next.data or url_for("moderation.queue")))
+
+
+# --- one comment -----------------------------------------------------------------------------
+
+@bp.get("/comments/<int:comment_id>")
+@moderate
+def comment(comment_id: int):
+    return _render_detail(_comment_or_404(comment_id))
+
+
+def _render_detail(comment: Comment, status: int = 200, reply_form: ReplyForm | None = None,
+                   preview: str | None = None, message: str | None = None):
+    post = comment.post
+    parent = db.session.get(Comment, comment.parent_id) if comment.parent_id else None
+    replies = db.session.scalars(select(Comment).where(Comment.parent_id == comment.id).order_by(Comment.id)).all()
+    events = db.session.scalars(select(ModerationEvent).options(joinedload(ModerationEvent.actor))
+                                .where(ModerationEvent.comment_id == comment.id).order_by(ModerationEvent.id)).all()
+    notes = db.session.scalars(select(StaffNote).options(joinedload(StaffNote.author))
+                               .where(StaffNote.comment_id == comment.id).order_by(StaffNote.id)).all()
+    reports = db.session.scalars(select(Report).where(Report.comment_id == comment.id).order_by(Report.id)).all()
+    canned = db.session.scalars(select(CannedResponse).order_by(CannedResponse.lang != comment.lang,
+                                                                CannedResponse.title)).all()
+    staff = _moderators()
+    approved_before = db.session.scalar(select(func.count()).select_from(Comment).where(
+        Comment.author_email == comment.author_email, Comment.status == CommentStatus.APPROVED,
+        Comment.id != comment.id))
+    if reply_form is None:
+        reply_form = ReplyForm(formdata=None)
+        chosen = request.args.get("canned", type=int)
+        if chosen:
+            response = db.session.get(CannedResponse, chosen)
+            if response:
+                reply_form.body.data = fill_placeholders(response.body_md, comment, post)
+        reply_form.expect_unanswered.data = "1" if comment.answered_at is None else ""
+    assign = AssignForm(formdata=None, assignee=str(comment.assigned_to_id or ""))
+    assign.assignee.choices = [("", _("nobody"))] + [(str(u.id), u.display_name) for u in staff]
+    status_form = ResponseStatusForm(formdata=None, response_status=comment.response_status or "")
+    status_form.response_status.choices = [(k, v) for k, v in RESPONSE_LABELS.items()]
+    topic_form = TopicForm(formdata=None, topic=comment.topic or "")
+    topic_form.topic.choices = [("", _("no topic"))] + [(k, v) for k, v in TOPIC_LABELS.items()]
+    holder_id = service.active_claim(comment, current_app.config["CLAIM_MINUTES"])
+    holder = db.session.get(User, holder_id) if holder_id and holder_id != current_user.id else None
+    return render_template(
+        "moderation/comment.html", comment=comment, post=post, parent=parent, replies=replies, events=events,
+        notes=notes, reports=reports, canned=canned, approved_before=approved_before, reply_form=reply_form,
+        action_form=ActionForm(formdata=None), edit_form=EditForm(formdata=None, body=comment.body_md),
+        note_form=NoteForm(formdata=None), escalate_form=EscalateForm(formdata=None), assign_form=assign,
+        status_form=status_form, topic_form=topic_form, claim_holder=holder, preview=preview, message=message,
+        teams=current_app.config["ESCALATION_TEAMS"], placeholders=PLACEHOLDERS,
+    ), status
+
+
+@bp.post("/comments/<int:comment_id>/reply")
+@moderate
+def reply(comment_id: int):
+    """Approve (if pending) and answer officially in one step."""
+    question = _comment_or_404(comment_id)
+    form = ReplyForm()
+    if not form.validate():
+        return _render_detail(question, 400, form, message=_("The answer was not published. Please check the text."))
+    if form.preview.data:
+        return _render_detail(question, 200, form, preview=markup.render_comment(form.body.data, internal_hosts()))
+    try:
+        answer = service.reply(question, current_user, form.body.data, team_name=current_app.config["TEAM_NAME"],
+                               as_team=form.as_team.data != "me", expect_unanswered=form.expect_unanswered.data == "1",
+                               internal_hosts=internal_hosts())
+    except service.ModerationError as exc:
+        form.expect_unanswered.data = ""  # sending again posts a follow-up answer on purpose
+        return _render_detail(question, 409, form, message=str(exc.message))
+    flash(_("Your answer to %(name)s is published.", name=question.author_name), "success")
+    target = form.next.data or url_for("blog.post", slug=question.post.slug, _anchor=f"comment-{answer.id}")
+    return redirect(_back(target, question))
+
+
+@bp.post("/comments/<int:comment_id>/edit")
+@moderate
+def edit(comment_id: int):
+    comment = _comment_or_404(comment_id)
+    form = EditForm()
+    if not form.validate():
+        return _render_detail(comment, 400, message=_("The text was not changed: it cannot be empty."))
+    service.edit(comment, current_user, form.body.data, reason=form.reason.data or "", internal_hosts=internal_hosts())
+    flash(_("The comment has been changed; the original text is kept."), "success")
+    return redirect(url_for("moderation.comment", comment_id=comment.id))
+
+
+@bp.post("/comments/<int:comment_id>/note")
+@moderate
+def note(comment_id: int):
+    comment = _comment_or_404(comment_id)
+    form = NoteForm()
+    if not form.validate():
+        return _render_detail(comment, 400, message=_("The note was empty."))
+    service.add_note(comment, current_user, form.body.data)
+    flash(_("Note saved."), "success")
+    return redirect(url_for("moderation.comment", comment_id=comment.id, _anchor="notes"))
+
+
+@bp.post("/comments/<int:comment_id>/escalate")
+@moderate
+def escalate(comment_id: int):
+    comment = _comment_or_404(comment_id)
+    form = EscalateForm()
+    if not form.validate():
+        return _render_detail(comment, 400, message=_("Please say who takes over and add a note."))
+    service.escalate(comment, current_user, form.to.data.strip(), form.note.data)
+    flash(_("Handed over to %(to)s.", to=form.to.data.strip()), "success")
+    return redirect(url_for("moderation.comment", comment_id=comment.id))
+
+
+@bp.post("/comments/<int:comment_id>/assign")
+@moderate
+def assign(comment_id: int):
+    comment = _comment_or_404(comment_id)
+    form = AssignForm()
+    if not form.validate():
+        abort(400)
+    assignee = None
+    if form.assignee.data:
+        assignee = db.session.get(User, int(form.assignee.data)) if form.assignee.data.isdigit() else None
+        if assignee is None or assignee not in _moderators():
+            abort(400, description=_("Unknown colleague."))
+    service.assign(comment, current_user, assignee)
+    flash(_("Assigned to %(name)s.", name=assignee.display_name) if assignee else _("Assignment removed."), "success")
+    return redirect(_back(request.form.get("next"), comment))
+
+
+@bp.post("/comments/<int:comment_id>/response-status")
+@moderate
+def response_status(comment_id: int):
+    comment = _comment_or_404(comment_id)
+    form = ResponseStatusForm()
+    if not form.validate() or form.response_status.data not in set(ResponseStatus):
+        abort(400, description=_("Unknown answer status."))
+    service.set_response_status(comment, current_user, form.response_status.data)
+    flash(_("Answer status: %(status)s.", status=RESPONSE_LABELS[form.response_status.data]), "success")
+    return redirect(_back(request.form.get("next"), comment))
+
+
+@bp.post("/comments/<int:comment_id>/topic")
+@moderate
+def topic(comment_id: int):
+    comment = _comment_or_404(comment_id)
+    form = TopicForm()
+    if not form.validate() or (form.topic.data and form.topic.data not in set(Topic)):
+        abort(400, description=_("Unknown topic."))
+    service.set_topic(comment, current_user, form.topic.data or None)
+    return redirect(_back(request.form.get("next"), comment))
+
+
+@bp.post("/comments/<int:comment_id>/dismiss-reports")
+@moderate
+def dismiss_reports(comment_id: int):
+    comment = _comment_or_404(comment_id)
+    if not ActionForm().validate():
+        abort(400)
+    service.dismiss_reports(comment, current_user)
+    flash(_("Reports dismissed; the comment stays."), "success")
+    return redirect(_back(request.form.get("next"), comment))
+
+
+@bp.post("/comments/<int:comment_id>/claim")
+@moderate
+def claim(comment_id: int):
+    """Opening the reply box claims the comment for a few minutes, so nobody answers twice."""
+    comment = _comment_or_404(comment_id)
+    if not ActionForm().validate():
+        abort(400)
+    result = service.claim(comment, current_user, minutes=current_app.config["CLAIM_MINUTES"])
+    holder = result.holder.display_name if result.holder else None
+    if request.accept_mimetypes.best == "application/json" or request.is_json:
+        return jsonify(ok=result.ok, holder=holder)
+    if not result.ok:
+        flash(_("%(name)s is answering this comment right now.", name=holder), "warning")
+    return redirect(url_for("moderation.comment", comment_id=comment.id, _anchor="reply"))
+
+
+@bp.post("/comments/<int:comment_id>/release")
+@moderate
+def release(comment_id: int):
+    comment = _comment_or_404(comment_id)
+    if not ActionForm().validate():
+        abort(400)
+    service.release(comment, current_user)
+    return redirect(_back(request.form.get("next"), comment))
+
+
+@bp.post("/preview")
+@moderate
+def preview():
+    """Markdown preview for the reply box (the same pipeline as the published answer)."""
+    if not ActionForm().validate():
+        abort(400)
+    return jsonify(html=markup.render_comment(request.form.get("body", ""), internal_hosts()))
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+PLACEHOLDERS = ("{name}", "{post_title}", "{team}")
+
+
+def fill_placeholders(text: str, comment: Comment, post: Post) -> str:
+    """Canned responses speak to the reader: {name}, {post_title} and {team} are filled in."""
+    values = {"{name}": comment.author_name, "{post_title}": post.title, "{team}": current_app.config["TEAM_NAME"]}
+    for key, value in values.items():
+        text = text.replace(key, value)
+    return text
+
+
+def _moderators() -> list[User]:
+    roles = [role for role, perms in ROLE_PERMISSIONS.items() if Permission.MODERATE in perms]
+    return list(db.session.scalars(select(User).where(User.role.in_(roles), User.active).order_by(User.display_name)))
