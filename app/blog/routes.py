@@ -45,7 +45,7 @@ def render_post_page(post, form=None, status: int = 200, message: str | None = N
     thread_page = threads.load_page(
         post, page=request.args.get("cpage", 1, type=int), order=order,
         own_ids=reader.own_comment_ids(), per_page=config["COMMENT_THREADS_PER_PAGE"],
-        max_depth=config["COMMENT_MAX_DEPTH"],
+        max_depth=config["COMMENT_MAX_DEPTH"], show=request.args.get("show", "all"),
     )
     if form is None:
         form = reader.new_comment_form()

@@ -3,7 +3,7 @@ import re
 from flask import current_app
 from flask_babel import format_number, lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, StringField, TextAreaField, URLField
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']{2,}$")
@@ -59,3 +59,21 @@ class EditCommentForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """Just the CSRF token: confirming is a POST, so link scanners cannot confirm for people."""
+
+
+REPORT_REASONS = [
+    ("spam", _l("Spam or advertising")),
+    ("offensive", _l("Insulting or hateful")),
+    ("personal_data", _l("Personal data of someone")),
+    ("off_topic", _l("Off topic")),
+    ("other", _l("Something else")),
+]
+
+
+class ReportForm(FlaskForm):
+    """A reader reports a published comment to the team."""
+
+    reason = RadioField(_l("What is wrong with it?"), choices=REPORT_REASONS,
+                        validators=[DataRequired(_l("Please choose a reason."))])
+    details = TextAreaField(_l("Details (optional)"), validators=[
+        Optional(), Length(max=1000, message=_l("Please keep it under 1,000 characters."))])

@@ -8,12 +8,13 @@ from werkzeug.exceptions import TooManyRequests
 from app.blog.routes import render_post_page
 from app.comments import service, threads
 from app.comments.reader import form_timestamp, new_comment_form, own_comment_ids, remember_own, rules, seconds_taken
-from app.comments.forms import CommentForm, ConfirmForm, EditCommentForm
+from app.comments.forms import CommentForm, ConfirmForm, EditCommentForm, ReportForm
 from app.comments.notifications import subscription_from_token
 from app.content import queries
 from app.extensions import csrf, db, limiter
 from app.i18n import current_language
 from app.models import Comment, utcnow
+from app.moderation import service as moderation
 
 bp = Blueprint("comments", __name__)
 
@@ -124,6 +125,27 @@ def delete(slug: str, comment_id: int):
 def _comment_url(slug: str, comment: Comment) -> str:
     page = threads.page_of(comment, own_comment_ids(), current_app.config["COMMENT_THREADS_PER_PAGE"])
     return url_for("blog.post", slug=slug, cpage=page if page > 1 else None, _anchor=f"comment-{comment.id}")
+
+
+# --- reports -----------------------------------------------------------------------------------
+
+@bp.route("/posts/<slug>/comments/<int:comment_id>/report", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["REPORT_RATE_LIMIT"], methods=["POST"])
+def report(slug: str, comment_id: int):
+    """A reader tells the team about a problematic comment; it stays until enough reports hide it."""
+    post = _post_or_404(slug)
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.post_id != post.id or not comment.is_visible:
+        abort(404)
+    form = ReportForm()
+    if form.validate_on_submit():
+        moderation.report(comment, reason=form.reason.data, details=form.details.data or "",
+                          ip_hash=service.hash_ip(request.remote_addr, current_app.config["SECRET_KEY"]),
+                          hide_after=current_app.config["REPORT_HIDE_THRESHOLD"])
+        flash(_("Thank you for telling us. Our team will look at this comment."), "success")
+        return redirect(url_for("blog.post", slug=slug, _anchor="comments"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("comments/report.html", post=post, comment=comment, form=form), status
 
 
 # --- subscriptions (double opt-in, one-click unsubscribe) -------------------------------------

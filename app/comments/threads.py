@@ -11,9 +11,10 @@ from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import Comment, CommentStatus, Post
+from app.models import Comment, CommentStatus, Post, ResponseStatus
 
 ORDERS = ("oldest", "newest")
+SHOW = ("all", "answered", "open")  # whole threads, or only those with an answered / a still open question
 
 
 @dataclass
@@ -24,6 +25,7 @@ class ThreadItem:
     own_pending: bool = False  # the reader's own comment, not yet approved
     reply_to: Comment | None = None  # set when nested deeper than the display allows
     has_replies: bool = False
+    answer: Comment | None = None  # the team's first official answer to this comment
     opens: bool = False  # template: start a nested list before this item
     closes: int = 0  # template: nested lists to close before this item
 
@@ -36,6 +38,7 @@ class ThreadPage:
     threads: int  # threads with something to show
     approved: int  # approved comments on the whole post
     order: str
+    show: str = "all"
     trailing_closes: int = 0
     by_id: dict = field(default_factory=dict)
 
@@ -64,17 +67,28 @@ def _shown_to(comment: Comment, own_ids: set[int]) -> bool:
     return comment.status == CommentStatus.APPROVED or (comment.id in own_ids and comment.status in OWN_WAITING)
 
 
+def _with_questions(post: Post, show: str):
+    """Threads holding an approved reader question in the wanted answer state."""
+    wanted = ResponseStatus.ANSWERED if show == "answered" else ResponseStatus.NEEDS_ANSWER
+    return Comment.root_id.in_(
+        select(Comment.root_id).where(Comment.post_id == post.id, Comment.status == CommentStatus.APPROVED,
+                                      Comment.response_status == wanted)
+    )
+
+
 def load_page(post: Post, *, page: int = 1, order: str = "oldest", own_ids: set[int] = frozenset(),
-              per_page: int = 50, max_depth: int = 5) -> ThreadPage:
+              per_page: int = 50, max_depth: int = 5, show: str = "all") -> ThreadPage:
     """One page of threads of `post` for a reader who wrote `own_ids` (shown to them while pending)."""
     own_ids = set(own_ids)
     order = order if order in ORDERS else "oldest"
+    show = show if show in SHOW else "all"
     visible = (Comment.post_id == post.id) & _visible(own_ids)
-    threads, approved = db.session.execute(
-        select(func.count(distinct(Comment.root_id)),
-               func.coalesce(func.sum((Comment.status == CommentStatus.APPROVED).cast(db.Integer)), 0))
-        .where(visible)
-    ).one()
+    approved = db.session.scalar(
+        select(func.count()).select_from(Comment)
+        .where(Comment.post_id == post.id, Comment.status == CommentStatus.APPROVED))
+    if show != "all":
+        visible = visible & _with_questions(post, show)
+    threads = db.session.scalar(select(func.count(distinct(Comment.root_id))).where(visible))
     pages = max(1, -(-threads // per_page))
     page = min(max(page, 1), pages)
     root_order = Comment.root_id.asc() if order == "oldest" else Comment.root_id.desc()
@@ -88,7 +102,7 @@ def load_page(post: Post, *, page: int = 1, order: str = "oldest", own_ids: set[
     items = assemble(comments, roots, own_ids, max_depth)
     trailing = items[-1].depth if items else 0
     return ThreadPage(items=items, page=page, pages=pages, threads=threads, approved=approved, order=order,
-                      trailing_closes=trailing, by_id={item.comment.id: item for item in items})
+                      show=show, trailing_closes=trailing, by_id={item.comment.id: item for item in items})
 
 
 def assemble(comments: list[Comment], roots: list[int], own_ids: set[int], max_depth: int) -> list[ThreadItem]:
@@ -119,6 +133,8 @@ def assemble(comments: list[Comment], roots: list[int], own_ids: set[int], max_d
             own_pending=visible and c.status != CommentStatus.APPROVED,
             reply_to=by_id.get(c.parent_id) if c.depth > max_depth else None,
             has_replies=bool(children.get(c.id)),
+            answer=next((r for r in children.get(c.id, []) if r.is_official and r.status == CommentStatus.APPROVED),
+                        None),
         )
         if previous_depth >= 0:
             item.opens = depth > previous_depth

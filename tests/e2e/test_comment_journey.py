@@ -21,7 +21,7 @@ PHONE = {"width": 390, "height": 844}
 PENDING_NOTE = "Wartet auf Freigabe"
 THANKS_PENDING = "Danke! Ihr Kommentar erscheint, sobald unser Team ihn gesehen hat."
 
-THREADS_POST = "stoerungen-statusseite-erklaert"  # demo threads, nested five deep
+THREADS_POST = "stoerungen-statusseite-erklaert"  # demo threads, replies three levels deep
 JS_POST = "glasfaserausbau-im-dorf"
 ERROR_POST = "router-sicherheit-checkliste"
 DEEP_POST = "netzneutralitaet-was-sie-bedeutet"  # gets a reply chain deeper than COMMENT_MAX_DEPTH
