@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from flask import abort, current_app, render_template, request
+from flask import abort, current_app, render_template, request, session
 from flask_babel import format_date, gettext as _
 from sqlalchemy import select
 
@@ -38,6 +38,12 @@ def post(slug: str):
     return render_post_page(post)
 
 
+def _just_posted(thread_page) -> int | None:
+    """The comment the reader has just sent, if it is on this page (its thank-you shows there)."""
+    comment_id = session.pop(reader.JUST_POSTED, None)
+    return comment_id if comment_id in thread_page.by_id else None
+
+
 def render_post_page(post, form=None, status: int = 200, message: str | None = None, reply_to=None):
     """The post with its comment threads and form; the comment routes re-show it with errors."""
     config = current_app.config
@@ -63,6 +69,7 @@ def render_post_page(post, form=None, status: int = 200, message: str | None = N
         show_toc=len(post.toc) >= config["TOC_MIN_HEADINGS"], threads=thread_page, form=form,
         comments_open=comment_service.comments_open(post, rules, now), form_message=message,
         reply_to=reply_to, editable=editable, comment_counts={post.id: thread_page.approved},
+        just_posted=_just_posted(thread_page),
     ), status
 
 

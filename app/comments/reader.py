@@ -10,6 +10,7 @@ from app.comments.forms import CommentForm
 from app.urls import internal_hosts
 
 OWN_KEY = "own_comments"
+JUST_POSTED = "just_posted"
 OWN_LIMIT = 50
 
 

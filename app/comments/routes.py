@@ -7,7 +7,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from app.blog.routes import render_post_page
 from app.comments import service, threads
-from app.comments.reader import form_timestamp, new_comment_form, own_comment_ids, remember_own, rules, seconds_taken
+from app.comments.reader import JUST_POSTED, form_timestamp, new_comment_form, own_comment_ids, remember_own, rules, seconds_taken
 from app.comments.forms import CommentForm, ConfirmForm, EditCommentForm, ReportForm
 from app.comments.notifications import subscription_from_token
 from app.content import queries
@@ -60,6 +60,7 @@ def create(slug: str):
         return render_post_page(post, form=form, status=400, message=str(exc.message))
     comment = result.comment
     remember_own(comment.id)
+    session[JUST_POSTED] = comment.id  # the thank-you shows at the comment, where the reader lands
     if result.decision.status == "approved":
         flash(_("Thank you! Your comment is published."), "success")
     else:  # pending, and spam alike: a bot must not tell the difference

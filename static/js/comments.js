@@ -18,7 +18,7 @@
       button.className = "link-button cancel-inline";
       button.textContent = form.dataset.cancelLabel || "Cancel";
       button.addEventListener("click", reset);
-      form.querySelector(".form-actions").appendChild(button);
+      form.querySelector("[data-submit]").after(button);
     }
     return button;
   }
@@ -32,6 +32,7 @@
     const noJsNote = form.querySelector("[data-replying]");
     if (noJsNote) noJsNote.hidden = true;
     cancelButton().hidden = false;
+    form.querySelector("[data-submit]").textContent = form.dataset.replyLabel || "Reply";
     form.classList.add("is-inline");
     form.querySelector("textarea").focus();
     return true;
@@ -42,6 +43,7 @@
     parentField.value = "";
     title.textContent = newTitle;
     form.classList.remove("is-inline");
+    form.querySelector("[data-submit]").textContent = form.dataset.sendLabel || "Send";
     const button = form.querySelector("button.cancel-inline");
     if (button) button.hidden = true;
   }

@@ -18,7 +18,7 @@ from tests.conftest import make_settings
 
 E2E_DIR = Path(__file__).resolve().parent
 DEMO_POSTS = PROJECT_ROOT / "posts"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-screenshots"
 
 
 def pytest_collection_modifyitems(items):

@@ -4,7 +4,7 @@ Without JavaScript a reader writes a comment, sees it waiting for moderation (no
 the team approves it from the command line, another reader answers it through the reply page.
 With JavaScript "Antworten" opens the form right under the comment instead. Bad input comes back
 from the server with messages next to the fields and nothing typed lost. Screenshots of the comment
-UI (threads, errors, inline reply, dark mode, phone) go to test-results/screenshots/10-comments-*.png.
+UI (threads, errors, inline reply, dark mode, phone) go to test-screenshots/10-comments-*.png.
 """
 import re
 from urllib.parse import urlsplit
@@ -266,7 +266,7 @@ def test_inline_reply_with_javascript(server, contexts, screenshots_dir):
     fill_form(form, name="Hauke Janssen", email="hauke.janssen@example.org",
               body="Bei uns im Nachbardorf lief das genauso. Danke für die offenen Worte!")
     shoot_comments(page, screenshots_dir, "10-comments-reply-inline")
-    form.get_by_role("button", name="Kommentar senden").click()
+    form.get_by_role("button", name="Antwort senden").click()
 
     expect(page).to_have_url(re.compile(rf"/posts/{JS_POST}#comment-\d+$"))
     reply_id = comment_id_from(page.url)
@@ -371,9 +371,6 @@ def test_comment_section_screenshots(server, contexts, deep_chain, screenshots_d
 
 # --- known bugs (strict: when one is fixed, its test passes, fails as XPASS, and the mark goes) ---
 
-@pytest.mark.xfail(strict=True, reason=(
-    "app bug: .field-row's grid minmax(12rem, 1fr) in static/css/site.css cannot shrink, so the "
-    "inline reply form under a deeply nested comment (only ~148px wide on a phone) overflows the page"))
 def test_inline_reply_form_fits_a_phone_at_the_deepest_level(server, contexts, deep_chain):
     base_url, _ = server
     phone = phone_at_deepest_reply(contexts, base_url, deep_chain)
@@ -383,9 +380,6 @@ def test_inline_reply_form_fits_a_phone_at_the_deepest_level(server, contexts, d
     assert width <= PHONE["width"], f"the page scrolls sideways with the reply form open ({width}px)"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "app bug: the thank-you flash is rendered at the top of <main> (templates/base.html), but the "
-    "redirect lands on #comment-<id> far below it, so the reader never sees it"))
 def test_thank_you_message_is_in_view_after_sending(server, contexts):
     base_url, _ = server
     page = contexts().new_page()

@@ -2,7 +2,7 @@
 
 A German reader lands on the home page, opens a post, jumps through its table of contents,
 switches to English (which sticks), browses a category, hits a dead link and uses the keyboard.
-Screenshots go to test-results/screenshots/ for people to look at; no assertion depends on them.
+Screenshots go to test-screenshots/ for people to look at; no assertion depends on them.
 """
 import re
 from urllib.parse import urlsplit

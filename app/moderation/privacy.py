@@ -1,0 +1,276 @@
+"""Privacy requests (GDPR art. 15 and 17): what is stored about an e-mail address, its export and its erasure.
+
+Commenters have no account: what identifies a person is the e-mail address they typed. This
+module finds everything stored under that address (case-insensitive), exports it as data the
+person may receive, and erases it:
+
+- every comment by the address loses its name, address, website, text (also the original
+  words kept after a staff edit) and IP hash, and is deleted through the state machine; a
+  comment with visible replies stays in its thread as the "removed" placeholder;
+- subscriptions of the address and every mail in the outbox to it (sent or not) are deleted;
+- where the address was typed into other texts (someone's reply, a staff note, a report, an
+  audit reason, another mail), only the address itself is blanked out: staff notes and the
+  audit trail stay;
+- the erasure is logged per comment (action "erase", reason "privacy erasure", the moderator
+  as actor) without the address or anything else personal.
+
+Addresses of staff accounts are refused: the account itself would keep the address, so it is a
+matter for user management. Services take arguments and never read the request.
+"""
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import force_locale, gettext as _
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import (
+    Comment, CommentStatus, ModerationEvent, OutboxMail, Post, Report, StaffNote, Subscription, User, utcnow,
+)
+from app.moderation import service
+
+EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']{2,}$")
+MAX_LENGTH = 254
+REASON = "privacy erasure"
+MASK = "[erased]"
+
+
+class PrivacyError(Exception):
+    """The request cannot be carried out as asked; `message` says why, for the moderator."""
+
+    def __init__(self, message):
+        self.message = message
+        super().__init__(str(message))
+
+
+def normalize(email: str | None) -> str | None:
+    """The address in the form it is compared in (trimmed, lower case), or None when it is no address."""
+    email = (email or "").strip().lower()
+    if not email or len(email) > MAX_LENGTH or not EMAIL.match(email):
+        return None
+    return email
+
+
+def erased_email(comment_id: int) -> str:
+    return f"erased-{comment_id}@invalid"
+
+
+# --- what is stored ------------------------------------------------------------------------------
+
+@dataclass
+class Findings:
+    """Everything stored under one address (`email` is normalised)."""
+
+    email: str
+    comments: list[Comment] = field(default_factory=list)  # with .post loaded
+    subscriptions: list[Subscription] = field(default_factory=list)
+    reports: list[Report] = field(default_factory=list)  # made by others against these comments
+    mails: list[OutboxMail] = field(default_factory=list)  # to the address, sent or not
+    mentions: int = 0  # other texts the address was typed into
+    staff_account: User | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.comments or self.subscriptions or self.mails or self.mentions or self.staff_account)
+
+    @property
+    def unsent_mails(self) -> int:
+        return sum(1 for m in self.mails if m.sent_at is None)
+
+    def reports_for(self, comment_id: int) -> list[Report]:
+        return [r for r in self.reports if r.comment_id == comment_id]
+
+
+def lookup(email: str) -> Findings:
+    """What is stored about `email` (an address that `normalize` accepted)."""
+    email = email.lower()
+    comments = list(db.session.scalars(
+        select(Comment).options(joinedload(Comment.post))
+        .where(func.lower(Comment.author_email) == email).order_by(Comment.created_at, Comment.id)
+    ))
+    ids = [c.id for c in comments]
+    subscriptions = list(db.session.scalars(
+        select(Subscription).where(func.lower(Subscription.email) == email).order_by(Subscription.id)))
+    reports = list(db.session.scalars(
+        select(Report).where(Report.comment_id.in_(ids)).order_by(Report.id))) if ids else []
+    mails = list(db.session.scalars(select(OutboxMail).where(_mail_to(email)).order_by(OutboxMail.id)))
+    staff = db.session.scalar(select(User).where(func.lower(User.email) == email))
+    mentions = len({(column.class_, row.id) for column, row in _mentions(email, exclude_comments=ids)})
+    return Findings(email=email, comments=comments, subscriptions=subscriptions, reports=reports, mails=mails,
+                    mentions=mentions, staff_account=staff)
+
+
+# --- export --------------------------------------------------------------------------------------
+
+def export(findings: Findings, *, site_name: str, retention_days: int, now: datetime | None = None,
+           post_url=None) -> dict:
+    """The person's own data as a JSON-ready dict: no one else's data, no staff notes, no IP hashes."""
+    now = now or utcnow()
+    comments = []
+    for c in findings.comments:
+        comments.append({
+            "id": c.id,
+            "post": {"slug": c.post.slug, "title": c.post.title, **({"url": post_url(c.post)} if post_url else {})},
+            "in_reply_to_comment": c.parent_id,
+            "name": c.author_name,
+            "email": c.author_email,
+            "website": c.author_url,
+            "text": c.body_md,
+            "original_text_before_staff_edit": c.original_body_md,
+            "language": c.lang,
+            "status": c.status,
+            "created_at": _iso(c.created_at),
+            "edited_at": _iso(c.edited_at),
+            "approved_at": _iso(c.approved_at),
+        })
+    subscriptions = [{
+        "comment": s.comment_id,
+        "language": s.lang,
+        "created_at": _iso(s.created_at),
+        "confirmed_at": _iso(s.confirmed_at),
+        "unsubscribed_at": _iso(s.unsubscribed_at),
+    } for s in findings.subscriptions]
+    mails = [{"subject": m.subject, "created_at": _iso(m.created_at), "sent_at": _iso(m.sent_at)}
+             for m in findings.mails]
+    return {
+        "about": findings.email,
+        "site": site_name,
+        "created_at": _iso(now),
+        "comments": comments,
+        "subscriptions": subscriptions,
+        "notification_mails": mails,
+        "notes": {
+            "ip_hash": _("With each comment we may store a keyed hash of the IP address it was sent from, to "
+                         "fend off abuse. It cannot be turned back into the address without our key and is "
+                         "cleared %(days)s days after the comment was written.", days=retention_days),
+            "not_included": _("Not included: data about other people (for example replies and reports by "
+                              "others) and the team's internal notes."),
+        },
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+# --- erasure -------------------------------------------------------------------------------------
+
+@dataclass
+class Erasure:
+    comments: int = 0
+    subscriptions: int = 0
+    mails: int = 0
+    mentions: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.comments + self.subscriptions + self.mails + self.mentions
+
+
+def erase(email: str, actor: User, *, placeholder_name: str | None = None) -> Erasure:
+    """Erase everything stored under `email` (normalised); see the module docstring for what that means."""
+    email = email.lower()
+    if db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
+        raise PrivacyError(_("This address belongs to a staff account. Accounts are changed or closed in "
+                             "user management."))
+    if placeholder_name is None:
+        with force_locale(current_app.config["DEFAULT_LANGUAGE"]):
+            placeholder_name = _("Deleted")
+    comments = list(db.session.scalars(
+        select(Comment).where(func.lower(Comment.author_email) == email).order_by(Comment.id)))
+    result = Erasure(comments=len(comments))
+
+    # 1. Status first, through the state machine (each transition commits on its own). Should
+    #    anything below fail, the comments still carry the address, so running again finishes.
+    for comment in comments:
+        _delete(comment, actor)
+
+    # 2. Then the personal data, all in one transaction.
+    ids = [c.id for c in comments]
+    for comment in comments:
+        from_status = comment.status
+        comment.author_name = placeholder_name
+        comment.author_email = erased_email(comment.id)
+        comment.author_url = None
+        comment.body_md = ""
+        comment.body_html = ""
+        comment.original_body_md = None
+        comment.ip_hash = None
+        service.record(comment, "erase", actor=actor, from_status=from_status, to_status=comment.status,
+                       reason=REASON)
+    conditions = [func.lower(Subscription.email) == email]
+    if ids:
+        conditions.append(Subscription.comment_id.in_(ids))
+    result.subscriptions = db.session.execute(
+        delete(Subscription).where(or_(*conditions)).execution_options(synchronize_session=False)).rowcount
+    result.mails = db.session.execute(
+        delete(OutboxMail).where(_mail_to(email)).execution_options(synchronize_session=False)).rowcount
+    result.mentions = _blank_out(email, exclude_comments=ids, actor=actor)
+    db.session.commit()
+    return result
+
+
+def _delete(comment: Comment, actor: User) -> None:
+    """Deleted through the state machine; a moderator acting at the same moment only costs a retry."""
+    for _attempt in range(3):
+        if comment.status == CommentStatus.DELETED:
+            return
+        try:
+            service.transition(comment, "delete", actor=actor, reason=REASON)
+            return
+        except service.ModerationError:
+            db.session.refresh(comment)
+    raise PrivacyError(_("The comments changed while they were being erased. Please try again."))
+
+
+# --- the address typed into other texts ----------------------------------------------------------
+
+def _free_text_columns():
+    """Columns where anyone may have typed an address (replies, notes, reports, audit reasons, mails)."""
+    return (Comment.author_name, Comment.author_url, Comment.body_md, Comment.body_html, Comment.original_body_md,
+            Comment.escalated_to, StaffNote.body, Report.details, ModerationEvent.reason, OutboxMail.subject, OutboxMail.body)
+
+
+def _pattern(email: str) -> re.Pattern:
+    """The address as a whole word: not the tail of anna.petra@… nor the head of petra@example.org.uk."""
+    return re.compile(r"(?<![\w.+\-])" + re.escape(email) + r"(?![\w\-]|\.[\w\-])", re.IGNORECASE)
+
+
+def _mentions(email: str, exclude_comments=()) -> list[tuple]:
+    """(column, row) for every text outside `exclude_comments` that holds the address."""
+    pattern = _pattern(email)
+    found = []
+    for column in _free_text_columns():
+        model = column.class_
+        stmt = select(model).where(func.lower(column).like(f"%{_escape_like(email)}%", escape="\\"))
+        if model is Comment and exclude_comments:
+            stmt = stmt.where(Comment.id.not_in(list(exclude_comments)))
+        found += [(column, row) for row in db.session.scalars(stmt) if pattern.search(getattr(row, column.key) or "")]
+    return found
+
+
+def _blank_out(email: str, *, exclude_comments, actor: User) -> int:
+    """Replace the address wherever it was typed into another text; returns how many texts changed."""
+    pattern = _pattern(email)
+    changed: set[tuple[str, int]] = set()
+    for column, row in _mentions(email, exclude_comments):
+        setattr(row, column.key, pattern.sub(MASK, getattr(row, column.key)))
+        key = (column.class_.__name__, row.id)
+        if key not in changed and isinstance(row, Comment):
+            service.record(row, "redact", actor=actor, from_status=row.status, to_status=row.status,
+                           reason=f"{REASON}: an e-mail address was removed from the text")
+        changed.add(key)
+    return len(changed)
+
+
+def _mail_to(email: str):
+    """Outbox rows addressed to `email` (plain, or as "Name <address>")."""
+    return or_(func.lower(OutboxMail.to) == email,
+               func.lower(OutboxMail.to).like(f"%<{_escape_like(email)}>", escape="\\"))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
