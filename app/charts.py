@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from markupsafe import Markup, escape
+from markupsafe import Markup, escape as _escape
 
 Value = float | int | None
 Formatter = Callable[[float], str]
@@ -46,7 +46,8 @@ def default_format(value: float) -> str:
 
 def stacked_bars(labels: Sequence[str], series: Sequence[Series], *, title: str, desc: str, y_label: str,
                  x_label: str = "", fmt: Formatter = default_format, empty: str = EMPTY_TEXT,
-                 max_labels: int = 12, height: int = 280, ident: str | None = None) -> Markup:
+                 max_labels: int = 12, label_every: int | None = None, height: int = 280,
+                 ident: str | None = None) -> Markup:
     """Vertical bars, one per label, stacked by series (e.g. comments per day by status)."""
     n = len(labels)
     totals = [sum(_num(s.values[i]) for s in series) for i in range(n)]
@@ -60,7 +61,8 @@ def stacked_bars(labels: Sequence[str], series: Sequence[Series], *, title: str,
     scale = plot.y_scale(ticks[-1])
     band = plot.width / n
     bar = max(1.0, band * 0.78)
-    parts = [legend, _y_axis(plot, ticks, scale, fmt, y_label), _x_labels(plot, labels, band, max_labels, x_label)]
+    parts = [legend, _y_axis(plot, ticks, scale, fmt, y_label),
+             _x_labels(plot, labels, band, max_labels, x_label, label_every)]
     base = [0.0] * n
     for s in series:
         shapes = []
@@ -88,7 +90,7 @@ def line_chart(labels: Sequence[str], series: Sequence[Series], *, title: str, d
     if n == 0 or not present:
         return empty_chart(title, desc, empty, ident=ident)
     ident = _ident(ident, title, desc)
-    legend, legend_h = _legend(series, WIDTH)
+    legend, legend_h = _legend(series, WIDTH, lines=True)
     plot = _Plot(MARGIN["left"], WIDTH - MARGIN["right"], MARGIN["top"] + legend_h, height - MARGIN["bottom"])
     ticks = nice_ticks(y_max if y_max is not None else max(present), integer=all(_is_int(v) for v in present))
     scale = plot.y_scale(ticks[-1])
@@ -233,8 +235,9 @@ def _y_axis(plot: _Plot, ticks: list[float], scale, fmt: Formatter, label: str) 
     return "".join(parts)
 
 
-def _x_labels(plot: _Plot, labels: Sequence[str], band: float, max_labels: int, axis_label: str) -> str:
-    every = max(1, math.ceil(len(labels) / max(1, max_labels)))
+def _x_labels(plot: _Plot, labels: Sequence[str], band: float, max_labels: int, axis_label: str,
+              every: int | None = None) -> str:
+    every = every or max(1, math.ceil(len(labels) / max(1, max_labels)))
     parts = []
     for i, label in enumerate(labels):
         if i % every:
@@ -254,7 +257,7 @@ def _baseline(plot: _Plot) -> str:
             f'stroke="currentColor"/>')
 
 
-def _legend(series: Sequence[Series], width: int) -> tuple[str, int]:
+def _legend(series: Sequence[Series], width: int, lines: bool = False) -> tuple[str, int]:
     """Swatches and labels in rows across the top; returns the markup and the height it takes."""
     if not series:
         return "", 0
@@ -263,9 +266,11 @@ def _legend(series: Sequence[Series], width: int) -> tuple[str, int]:
         w = 14 + 6 + len(s.label) * CHAR + 18
         if x + w > width - MARGIN["right"] and x > MARGIN["left"]:
             x, y = MARGIN["left"], y + 18
-        swatch = (f'<line x1="{x}" x2="{x + 14}" y1="{y - 4}" y2="{y - 4}" stroke="currentColor" stroke-width="3"'
-                  f'{" stroke-dasharray=\"4 3\"" if s.dashed else ""}/>')
-        if not s.dashed:
+        if lines:
+            dash = ' stroke-dasharray="4 3"' if s.dashed else ""
+            swatch = (f'<line x1="{x}" x2="{x + 14}" y1="{y - 4}" y2="{y - 4}" stroke="currentColor" '
+                      f'stroke-width="3"{dash}/>')
+        else:
             swatch = f'<rect x="{x}" y="{y - 10}" width="14" height="12" rx="2"/>'
         parts.append(f'<g class="legend-item series s-{_css_key(s.key)}" fill="currentColor">{swatch}</g>'
                      f'<text class="legend-label" x="{x + 20}" y="{y}">{escape(s.label)}</text>')
@@ -285,6 +290,11 @@ def _ident(ident: str | None, title: str, desc: str) -> str:
     if ident:
         return _css_key(ident)
     return "chart-" + hashlib.sha1(f"{title}\0{desc}".encode()).hexdigest()[:10]
+
+
+def escape(value) -> Markup:
+    """Escape as text, always: lazy translations claim to be HTML (`__html__`), which they are not."""
+    return _escape(str(value))
 
 
 def _num(value: Value) -> float:

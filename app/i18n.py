@@ -1,7 +1,7 @@
 """Language and time zone: German by default, English on request (Accept-Language or the switch)."""
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale
 
 from app.extensions import babel
@@ -13,6 +13,8 @@ LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
 def select_locale() -> str:
     """The reader's choice (cookie) wins, then the browser's Accept-Language, then German."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI and background work speak the site's default language
+        return current_app.config["DEFAULT_LANGUAGE"]
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in languages:
         return chosen

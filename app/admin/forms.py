@@ -1,7 +1,7 @@
 """Forms for the staff-account pages. The account rules themselves live in app.users.service."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.models import Role
@@ -44,7 +44,7 @@ class _PasswordChoice:
 class UserCreateForm(FlaskForm, _PasswordChoice):
     username = StringField(_l("User name"), validators=[DataRequired(_l("Please enter a user name.")), Length(max=64)])
     display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=120)])
-    email = StringField(_l("E-mail address"), validators=[DataRequired(_l("Please enter an e-mail address.")),
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Please enter an e-mail address.")),
                                                           Length(max=254)])
     role = _role_field()
     password = PasswordField(_l("Password"), validators=[Optional()])
@@ -61,7 +61,7 @@ class UserCreateForm(FlaskForm, _PasswordChoice):
 class UserEditForm(FlaskForm, _PasswordChoice):
     display_name = StringField(_l("Display name"), validators=[DataRequired(_l("Please enter a display name.")),
                                                                Length(max=120)])
-    email = StringField(_l("E-mail address"), validators=[DataRequired(_l("Please enter an e-mail address.")),
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Please enter an e-mail address.")),
                                                           Length(max=254)])
     role = _role_field()
     active = BooleanField(_l("Active (may sign in)"))

@@ -4,6 +4,7 @@ from flask import current_app
 from flask_babel import format_number, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, RadioField, StringField, TextAreaField, URLField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']{2,}$")
@@ -62,11 +63,11 @@ class ConfirmForm(FlaskForm):
 
 
 REPORT_REASONS = [
-    ("spam", _l("Spam or advertising")),
-    ("offensive", _l("Insulting or hateful")),
-    ("personal_data", _l("Personal data of someone")),
-    ("off_topic", _l("Off topic")),
-    ("other", _l("Something else")),
+    SelectChoice("spam", _l("Spam or advertising")),
+    SelectChoice("offensive", _l("Insulting or hateful")),
+    SelectChoice("personal_data", _l("Personal data of someone")),
+    SelectChoice("off_topic", _l("Off topic")),
+    SelectChoice("other", _l("Something else")),
 ]
 
 

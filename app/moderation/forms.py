@@ -1,7 +1,13 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as the select choices WTForms wants."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 class ActionForm(FlaskForm):
@@ -15,7 +21,7 @@ class ActionForm(FlaskForm):
 class ReplyForm(FlaskForm):
     body = TextAreaField(_l("Official answer"), validators=[
         DataRequired(_l("Please write the answer.")), Length(max=10_000, message=_l("The answer is too long."))])
-    as_team = SelectField(_l("Sign as"), choices=[("team", ""), ("me", "")], default="team")
+    as_team = SelectField(_l("Sign as"), choices=[SelectChoice("team", ""), SelectChoice("me", "")], default="team")
     expect_unanswered = HiddenField(default="1")
     preview = BooleanField()
     next = HiddenField()
@@ -56,5 +62,5 @@ class BulkForm(FlaskForm):
 
 class CannedForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(_l("Please give it a title.")), Length(max=120)])
-    lang = SelectField(_l("Language"), choices=[("de", "Deutsch"), ("en", "English")])
+    lang = SelectField(_l("Language"), choices=[SelectChoice("de", "Deutsch"), SelectChoice("en", "English")])
     body_md = TextAreaField(_l("Text"), validators=[DataRequired(_l("Please write the text.")), Length(max=10_000)])

@@ -16,7 +16,7 @@ from app.models import (
 )
 from app.moderation import queue as q, service
 from app.moderation.forms import (
-    ActionForm, AssignForm, BulkForm, EditForm, EscalateForm, NoteForm, ReplyForm, ResponseStatusForm, TopicForm,
+    ActionForm, AssignForm, BulkForm, choices, EditForm, EscalateForm, NoteForm, ReplyForm, ResponseStatusForm, TopicForm,
 )
 from app.urls import internal_hosts, safe_next
 
@@ -78,7 +78,7 @@ def queue():
                 groups.append({"post": item.comment.post, "waiting": waiting.get(item.comment.post_id, 0), "items": []})
             groups[-1]["items"].append(item)
     bulk = BulkForm()
-    bulk.action.choices = [(a, ACTION_LABELS[a]) for a in service.ACTIONS]
+    bulk.action.choices = choices((a, ACTION_LABELS[a]) for a in service.ACTIONS)
     return render_template(
         "moderation/queue.html", f=f, items=items, pagination=pagination, counts=q.counts(current_user, now, goals),
         groups=groups, per_thread=q.waiting_per_thread(items), categories=queries.categories(), now=now,
@@ -116,12 +116,18 @@ def bulk():
         abort(400, description=_("Unknown action."))
     if not form.validate():
         abort(400, description=_("The form was incomplete; please try again."))
-    ids = sorted({int(i) for i in request.form.getlist("ids") if i.isdigit()})
-    if not ids:
+    # Each box says "id:status as shown", so a comment someone else handled meanwhile is skipped.
+    seen = {}
+    for value in request.form.getlist("ids"):
+        comment_id, _sep, status = value.partition(":")
+        if comment_id.isdigit():
+            seen[int(comment_id)] = status or None
+    if not seen:
         flash(_("Please select at least one comment."), "warning")
         return redirect(_back(form.next.data or url_for("moderation.queue")))
-    comments = db.session.scalars(select(Comment).where(Comment.id.in_(ids))).all()
-    result = service.bulk(comments, action, actor=current_user, reason=form.reason.data or "")
+    comments = db.session.scalars(select(Comment).where(Comment.id.in_(seen)).order_by(Comment.id)).all()
+    result = service.bulk([(c, seen[c.id]) for c in comments], action, actor=current_user,
+                          reason=form.reason.data or "")
     if result.done:
         flash(_("%(n)s comments: %(what)s.", n=len(result.done), what=service.PAST[action]), "success")
     for comment_id, message in result.skipped:
@@ -162,11 +168,11 @@ def _render_detail(comment: Comment, status: int = 200, reply_form: ReplyForm | 
                 reply_form.body.data = fill_placeholders(response.body_md, comment, post)
         reply_form.expect_unanswered.data = "1" if comment.answered_at is None else ""
     assign = AssignForm(formdata=None, assignee=str(comment.assigned_to_id or ""))
-    assign.assignee.choices = [("", _("nobody"))] + [(str(u.id), u.display_name) for u in staff]
+    assign.assignee.choices = choices([("", _("nobody"))] + [(u.id, u.display_name) for u in staff])
     status_form = ResponseStatusForm(formdata=None, response_status=comment.response_status or "")
-    status_form.response_status.choices = [(k, v) for k, v in RESPONSE_LABELS.items()]
+    status_form.response_status.choices = choices(RESPONSE_LABELS.items())
     topic_form = TopicForm(formdata=None, topic=comment.topic or "")
-    topic_form.topic.choices = [("", _("no topic"))] + [(k, v) for k, v in TOPIC_LABELS.items()]
+    topic_form.topic.choices = choices([("", _("no topic"))] + list(TOPIC_LABELS.items()))
     holder_id = service.active_claim(comment, current_app.config["CLAIM_MINUTES"])
     holder = db.session.get(User, holder_id) if holder_id and holder_id != current_user.id else None
     return render_template(

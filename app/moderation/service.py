@@ -39,7 +39,7 @@ class ModerationError(Exception):
 
     def __init__(self, comment: Comment, action: str, message=None):
         self.comment, self.action, self.status = comment, action, comment.status
-        self.message = message or _l("This is not possible for a comment that is %(status)s.",
+        self.message = message if message is not None else _l("This is not possible for a comment that is %(status)s.",
                                      status=comment.status)
         super().__init__(f"cannot {action} comment {comment.id}: it is {comment.status}")
 
@@ -128,12 +128,12 @@ class BulkResult:
     skipped: list[tuple[int, str]]
 
 
-def bulk(comments: list[Comment], action: str, *, actor: User, reason: str = "") -> BulkResult:
-    """The same action on many comments; each is its own unit, so one conflict skips only itself."""
+def bulk(comments: list[tuple[Comment, str | None]], action: str, *, actor: User, reason: str = "") -> BulkResult:
+    """The same action on many (comment, status the moderator saw) pairs; a conflict skips only itself."""
     result = BulkResult([], [])
-    for comment in comments:
+    for comment, expected in comments:
         try:
-            transition(comment, action, actor=actor, reason=reason)
+            transition(comment, action, actor=actor, reason=reason, expected=expected)
             result.done.append(comment.id)
         except ModerationError as exc:
             result.skipped.append((comment.id, str(exc.message)))
