@@ -144,8 +144,9 @@ def hbars(labels: Sequence[str], series: Sequence[Series], *, title: str, desc: 
     for i, label in enumerate(labels):
         y = plot.y0 + i * row
         text = _truncate(str(label), int((label_w - 12) / CHAR))
+        full = f"<title>{escape(label)}</title>" if text != str(label) else ""
         parts.append(f'<text class="row-label" x="{label_w - 8}" y="{y + row / 2 + 4:.1f}" text-anchor="end">'
-                     f'{escape(text)}<title>{escape(label)}</title></text>'
+                     f'{escape(text)}{full}</text>'
                      f'<text class="total" x="{plot.x0 + totals[i] * per_unit + 5:.1f}" y="{y + row / 2 + 4:.1f}">'
                      f'{escape(fmt(totals[i]))}</text>')
     base = [0.0] * n
@@ -263,7 +264,7 @@ def _legend(series: Sequence[Series], width: int, lines: bool = False) -> tuple[
         return "", 0
     parts, x, y = [], MARGIN["left"], MARGIN["top"] + 10
     for s in series:
-        w = 14 + 6 + len(s.label) * CHAR + 18
+        w = 14 + 6 + len(str(s.label)) * CHAR + 18
         if x + w > width - MARGIN["right"] and x > MARGIN["left"]:
             x, y = MARGIN["left"], y + 18
         if lines:

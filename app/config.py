@@ -71,6 +71,7 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = 30 * 24 * 3600  # "stay signed in" lasts 30 days, not Flask-Login's 365
 
 
 class TestConfig(Config):

@@ -8,7 +8,9 @@ from app.extensions import db
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        return render_template("errors/error.html", code=error.code, error=error), error.code
+        # Keep headers such as Allow (405) or Retry-After (429); the body is ours.
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+        return render_template("errors/error.html", code=error.code, error=error), error.code, headers
 
     @app.errorhandler(InternalServerError)
     def server_error(error):

@@ -4,6 +4,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import RadioField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from app.auth.permissions import Permission, can, login_required
@@ -21,7 +22,8 @@ class NotificationsForm(FlaskForm):
     class Meta:
         locales = False  # messages come from our own catalog
 
-    digest = RadioField(_l("Queue digest by e-mail"), choices=list(DIGEST_LABELS.items()),
+    digest = RadioField(_l("Queue digest by e-mail"),
+                        choices=[SelectChoice(value, label) for value, label in DIGEST_LABELS.items()],
                         validators=[InputRequired(_l("Please choose one of the options."))])
 
 

@@ -3,7 +3,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
-from werkzeug.exceptions import TooManyRequests
+from werkzeug.exceptions import MethodNotAllowed, TooManyRequests
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.forms import LoginForm, PasswordForm
@@ -47,8 +47,10 @@ def login():
     return render_template("auth/login.html", form=form), status
 
 
-@bp.post("/logout")
+@bp.route("/logout", methods=["GET", "POST"])
 def logout():
+    if request.method != "POST":  # signing out changes state: never on a GET (link prefetchers)
+        raise MethodNotAllowed(valid_methods=["POST"])
     logout_user()
     flash(_("You are signed out."), "success")
     return redirect(url_for("blog.index"))
@@ -73,7 +75,7 @@ def change_password():
 @bp.errorhandler(TooManyRequests)
 def too_many_logins(error):
     form = LoginForm()
-    form.password.errors.append(_("Too many failed attempts. Please wait a few minutes and try again."))
+    form.password.errors = [_("Too many failed attempts. Please wait a few minutes and try again.")]
     return render_template("auth/login.html", form=form), 429
 
 

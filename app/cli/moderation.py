@@ -1,4 +1,5 @@
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from app.moderation import digest as digests
@@ -10,6 +11,9 @@ moderation = AppGroup("moderation", help="The moderation team: digests and priva
 @click.option("--dry-run", is_flag=True, help="Show what would be sent; send nothing, change nothing.")
 def digest(dry_run):
     """Mail the queue digest to every moderator whose hourly or daily digest is due (run it from cron)."""
+    if not current_app.config.get("SITE_URL"):
+        click.secho("Note: BLOG_SITE_URL is not set; links in the digests will point to http://127.0.0.1:5000.",
+                    fg="yellow", err=True)
     outcomes = digests.run(dry_run=dry_run)
     counts = {}
     for outcome in outcomes:

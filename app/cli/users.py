@@ -2,6 +2,7 @@ import sys
 
 import click
 from flask.cli import AppGroup
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from app.extensions import db
@@ -9,6 +10,12 @@ from app.models import Role, User
 from app.users.service import UserError, create_user, generate_password, set_password
 
 users = AppGroup("users", help="Staff accounts.")
+
+
+def _english(exc: UserError) -> str:
+    """The command line speaks English, whatever the site's default language."""
+    with force_locale("en"):
+        return str(exc.message)
 
 
 def _read_password(from_stdin: bool) -> tuple[str, bool]:
@@ -32,7 +39,7 @@ def create(username, role, email, display_name, password_stdin):
         db.session.commit()
     except UserError as exc:
         db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(_english(exc)) from exc
     click.echo(f"Created {user.role} {user.username} <{user.email}>.")
     if generated:
         click.echo(f"Password (shown only now): {password}")
@@ -50,7 +57,7 @@ def set_password_command(username, password_stdin):
     try:
         set_password(user, password)
     except UserError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(_english(exc)) from exc
     db.session.commit()
     click.echo(f"Password of {user.username} changed.")
     if generated:

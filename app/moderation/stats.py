@@ -298,7 +298,8 @@ def busiest_categories(win: Window) -> list[Activity]:
     rows = db.session.execute(
         select(Category.name, Category.slug, n, _waiting_sum()).join(Post, Post.id == Comment.post_id)
         .outerjoin(Category, Category.id == Post.category_id).where(_reader_in(win))
-        .group_by(Category.id, Category.name, Category.slug).order_by(n.desc(), Category.name)
+        .group_by(Category.id, Category.name, Category.slug)
+        .order_by(n.desc(), Category.id.is_(None), Category.name)  # NULLs sort differently per database
     )
     return [Activity(name, slug, count, int(waiting or 0)) for name, slug, count, waiting in rows]
 
@@ -349,10 +350,11 @@ EXPORT_COLUMNS = ("id", "post", "category", "created_at", "author_name", "status
                   "within_target")
 
 
-def export_rows(win: Window, goals: Targets, batch: int = 1000) -> Iterator[tuple]:
+def export_rows(win: Window, goals: Targets, connection=None, batch: int = 1000) -> Iterator[tuple]:
     """One tuple per comment written in the window (staff answers too), oldest first, fetched in batches.
 
-    No e-mail addresses, IP hashes or texts: only what the numbers need.
+    No e-mail addresses, IP hashes or texts: only what the numbers need. `connection`: run on it
+    instead of the session (a streamed response outlives the request's session).
     """
     stmt = (
         select(Comment.id, Post.slug, Category.name, Comment.created_at, Comment.author_name, Comment.status,
@@ -363,7 +365,7 @@ def export_rows(win: Window, goals: Targets, batch: int = 1000) -> Iterator[tupl
         .execution_options(yield_per=batch)
     )
     for (comment_id, slug, category, created, author, status, response_status, topic, official, moderated,
-         answered, user_id, category_id) in db.session.execute(stmt):
+         answered, user_id, category_id) in (connection or db.session).execute(stmt):
         outcome = None if user_id is not None else target_outcome(
             goals, win.end, category_id, created, answered, response_status, status)
         yield (comment_id, slug, category or "", _iso(created), author, status, response_status or "", topic or "",

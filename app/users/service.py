@@ -2,6 +2,8 @@
 import re
 import secrets
 
+from flask_babel import lazy_gettext as _l
+
 from sqlalchemy import func, or_, select
 
 from app.extensions import db
@@ -13,7 +15,14 @@ MIN_PASSWORD_LENGTH = 10
 
 
 class UserError(ValueError):
-    """An account that cannot be created or changed as asked; the message says why."""
+    """An account that cannot be created or changed as asked; the message (translatable) says why."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 def generate_password() -> str:
@@ -28,18 +37,18 @@ def create_user(username: str, *, email: str, role: str, password: str,
     username = (username or "").strip().lower()
     email = (email or "").strip()
     if not USERNAME.match(username):
-        raise UserError("user name must be 2–64 characters: lowercase letters, digits, '.', '_' or '-'")
+        raise UserError(_l("user name must be 2–64 characters: lowercase letters, digits, '.', '_' or '-'"))
     if role not in set(Role):
-        raise UserError(f"unknown role {role!r} (use one of: {', '.join(Role)})")
+        raise UserError(_l("unknown role %(role)r (use one of: %(roles)s)", role=role, roles=", ".join(Role)))
     if not EMAIL.match(email):
-        raise UserError(f"{email!r} is not an e-mail address")
+        raise UserError(_l("%(email)r is not an e-mail address", email=email))
     check_password(password)
     taken = db.session.scalar(
         select(User).where(or_(User.username == username, func.lower(User.email) == email.lower()))
     )
     if taken is not None:
-        field = "user name" if taken.username == username else "e-mail address"
-        raise UserError(f"the {field} is already taken")
+        raise UserError(_l("the user name is already taken") if taken.username == username
+                        else _l("the e-mail address is already taken"))
     user = User(username=username, email=email, role=role, display_name=display_name or username)
     user.set_password(password)
     db.session.add(user)
@@ -53,4 +62,4 @@ def set_password(user: User, password: str) -> None:
 
 def check_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise UserError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise UserError(_l("password must have at least %(n)s characters", n=MIN_PASSWORD_LENGTH))
