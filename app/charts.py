@@ -46,17 +46,17 @@ def default_format(value: float) -> str:
 
 def stacked_bars(labels: Sequence[str], series: Sequence[Series], *, title: str, desc: str, y_label: str,
                  x_label: str = "", fmt: Formatter = default_format, empty: str = EMPTY_TEXT,
-                 max_labels: int = 12, label_every: int | None = None, height: int = 280,
+                 max_labels: int = 12, label_every: int | None = None, width: int = WIDTH, height: int = 280,
                  ident: str | None = None) -> Markup:
     """Vertical bars, one per label, stacked by series (e.g. comments per day by status)."""
     n = len(labels)
     totals = [sum(_num(s.values[i]) for s in series) for i in range(n)]
     if n == 0 or not any(totals):
-        return empty_chart(title, desc, empty, ident=ident)
+        return empty_chart(title, desc, empty, ident=ident, width=width)
     ident = _ident(ident, title, desc)
-    legend, legend_h = _legend(series, WIDTH)
+    legend, legend_h = _legend(series, width)
     top = MARGIN["top"] + legend_h
-    plot = _Plot(MARGIN["left"], WIDTH - MARGIN["right"], top, height - MARGIN["bottom"])
+    plot = _Plot(MARGIN["left"], width - MARGIN["right"], top, height - MARGIN["bottom"])
     ticks = nice_ticks(max(totals), integer=all(_is_int(v) for s in series for v in s.values))
     scale = plot.y_scale(ticks[-1])
     band = plot.width / n
@@ -77,27 +77,27 @@ def stacked_bars(labels: Sequence[str], series: Sequence[Series], *, title: str,
                           f'<title>{escape(labels[i])}: {escape(s.label)} {escape(fmt(v))}</title></rect>')
         parts.append(_group(s, "".join(shapes)))
     parts.append(_baseline(plot))
-    return _svg(ident, title, desc, height, "".join(parts), "chart-bars")
+    return _svg(ident, title, desc, width, height, "".join(parts), "chart-bars")
 
 
 def line_chart(labels: Sequence[str], series: Sequence[Series], *, title: str, desc: str, y_label: str,
                x_label: str = "", fmt: Formatter = default_format, empty: str = EMPTY_TEXT,
-               max_labels: int = 12, height: int = 260, y_max: float | None = None,
+               max_labels: int = 12, width: int = WIDTH, height: int = 260, y_max: float | None = None,
                ident: str | None = None) -> Markup:
     """Lines over labelled points (e.g. weeks); None leaves a gap, a lone point shows as a dot."""
     n = len(labels)
     present = [v for s in series for v in s.values if v is not None]
     if n == 0 or not present:
-        return empty_chart(title, desc, empty, ident=ident)
+        return empty_chart(title, desc, empty, ident=ident, width=width)
     ident = _ident(ident, title, desc)
-    legend, legend_h = _legend(series, WIDTH, lines=True)
-    plot = _Plot(MARGIN["left"], WIDTH - MARGIN["right"], MARGIN["top"] + legend_h, height - MARGIN["bottom"])
+    legend, legend_h = _legend(series, width, lines=True)
+    plot = _Plot(MARGIN["left"], width - MARGIN["right"], MARGIN["top"] + legend_h, height - MARGIN["bottom"])
     ticks = nice_ticks(y_max if y_max is not None else max(present), integer=all(_is_int(v) for v in present))
     scale = plot.y_scale(ticks[-1])
     band = plot.width / n
     parts = [legend, _y_axis(plot, ticks, scale, fmt, y_label), _x_labels(plot, labels, band, max_labels, x_label),
              _baseline(plot)]
-    for s in series:
+    for s in reversed(series):  # the first series (e.g. the median) is drawn last, on top
         points = [(plot.x0 + band * (i + 0.5), scale(_num(v)), i, v) for i, v in enumerate(s.values[:n])]
         path, pen_down = [], False
         for x, y, _i, v in points:
@@ -112,24 +112,24 @@ def line_chart(labels: Sequence[str], series: Sequence[Series], *, title: str, d
         dots = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5"><title>{escape(labels[i])}: {escape(s.label)} '
                        f'{escape(fmt(_num(v)))}</title></circle>' for x, y, i, v in points if v is not None)
         parts.append(_group(s, line + dots))
-    return _svg(ident, title, desc, height, "".join(parts), "chart-lines")
+    return _svg(ident, title, desc, width, height, "".join(parts), "chart-lines")
 
 
 def hbars(labels: Sequence[str], series: Sequence[Series], *, title: str, desc: str, x_label: str = "",
-          fmt: Formatter = default_format, empty: str = EMPTY_TEXT, row: int = 26,
+          fmt: Formatter = default_format, empty: str = EMPTY_TEXT, row: int = 26, width: int = WIDTH,
           ident: str | None = None) -> Markup:
     """Horizontal bars, one row per label, stacked by series; the total stands at the end of each bar."""
     n = len(labels)
     totals = [sum(_num(s.values[i]) for s in series) for i in range(n)]
     if n == 0 or not any(totals):
-        return empty_chart(title, desc, empty, ident=ident)
+        return empty_chart(title, desc, empty, ident=ident, width=width)
     ident = _ident(ident, title, desc)
-    legend, legend_h = _legend(series, WIDTH) if len(series) > 1 else ("", 0)
+    legend, legend_h = _legend(series, width) if len(series) > 1 else ("", 0)
     label_w = min(200, max(60, int(max(len(str(label)) for label in labels) * CHAR) + 12))
     total_w = max(len(fmt(t)) for t in totals) * CHAR + 10
     top = MARGIN["top"] + legend_h
     height = int(top + n * row + 34)
-    plot = _Plot(label_w, WIDTH - MARGIN["right"] - total_w, top, top + n * row)
+    plot = _Plot(label_w, width - MARGIN["right"] - total_w, top, top + n * row)
     ticks = nice_ticks(max(totals), integer=all(_is_int(v) for s in series for v in s.values))
     per_unit = plot.width / ticks[-1]
     parts = [legend]
@@ -164,16 +164,17 @@ def hbars(labels: Sequence[str], series: Sequence[Series], *, title: str, desc: 
         parts.append(_group(s, "".join(shapes)))
     parts.append(f'<line class="axis" x1="{plot.x0}" x2="{plot.x0}" y1="{plot.y0}" y2="{plot.y1}" '
                  f'stroke="currentColor"/>')
-    return _svg(ident, title, desc, height, "".join(parts), "chart-hbars")
+    return _svg(ident, title, desc, width, height, "".join(parts), "chart-hbars")
 
 
-def empty_chart(title: str, desc: str, text: str = EMPTY_TEXT, *, ident: str | None = None) -> Markup:
+def empty_chart(title: str, desc: str, text: str = EMPTY_TEXT, *, ident: str | None = None,
+                width: int = WIDTH) -> Markup:
     """The honest answer when there is nothing to draw: a small frame that says so."""
     ident = _ident(ident, title, desc)
-    body = (f'<rect class="empty-frame" x="1" y="1" width="{WIDTH - 2}" height="78" rx="8" fill="none" '
+    body = (f'<rect class="empty-frame" x="1" y="1" width="{width - 2}" height="78" rx="8" fill="none" '
             f'stroke="currentColor" stroke-dasharray="4 4"/>'
-            f'<text class="empty-text" x="{WIDTH / 2}" y="45" text-anchor="middle">{escape(text)}</text>')
-    return _svg(ident, title, f"{desc} {text}".strip(), 80, body, "chart-empty")
+            f'<text class="empty-text" x="{width / 2}" y="45" text-anchor="middle">{escape(text)}</text>')
+    return _svg(ident, title, f"{desc} {text}".strip(), width, 80, body, "chart-empty")
 
 
 def nice_ticks(maximum: float, count: int = 5, integer: bool = False) -> list[float]:
@@ -212,10 +213,10 @@ class _Plot:
         return lambda v: self.y1 - (v / top_value) * span if top_value else self.y1
 
 
-def _svg(ident: str, title: str, desc: str, height: int, body: str, kind: str) -> Markup:
+def _svg(ident: str, title: str, desc: str, width: int, height: int, body: str, kind: str) -> Markup:
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {kind}" role="img" width="100%" '
-        f'viewBox="0 0 {WIDTH} {int(height)}" preserveAspectRatio="xMidYMid meet" font-size="{FONT}" '
+        f'viewBox="0 0 {int(width)} {int(height)}" preserveAspectRatio="xMidYMid meet" font-size="{FONT}" '
         f'fill="currentColor" aria-labelledby="{ident}-title {ident}-desc" id="{ident}">'
         f'<title id="{ident}-title">{escape(title)}</title><desc id="{ident}-desc">{escape(desc)}</desc>'
         f"{body}</svg>"

@@ -105,7 +105,9 @@ def test_line_chart_with_gaps_and_a_single_point():
                             title="Zeit", desc="d", y_label="Minuten")
     root = parse(svg)
     accessible(root, "Zeit")
-    median, p90 = [g for g in root.findall("svg:g", NS) if g.get("class", "").startswith("series ")]
+    groups = {g.get("class"): g for g in root.findall("svg:g", NS) if g.get("class", "").startswith("series ")}
+    median, p90 = groups["series s-median"], groups["series s-p90"]
+    assert list(groups) == ["series s-p90", "series s-median"]  # the first series is drawn on top
     # The gap splits the median line into two pieces (M … M … L …) instead of bridging it.
     assert median.find("svg:path", NS).get("d").count("M") == 2
     assert len(median.findall("svg:circle", NS)) == 3

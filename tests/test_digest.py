@@ -80,9 +80,22 @@ def test_saving_a_choice(client, make):
     assert response.status_code == 302
     assert response.headers["Location"] == "/account/notifications"
     assert reload(user).digest == "hourly"
+    page = client.get("/account/notifications", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Your notification settings have been saved." in page
     response = client.post("/account/notifications", data={"digest": "off"})
     assert response.status_code == 302
     assert reload(user).digest == "off"
+
+
+def test_switching_on_again_starts_afresh_switching_between_intervals_does_not(client, make):
+    user = make.user("mod2", role=Role.MODERATOR)
+    set_digest(user, "off", minutes_ago=90 * 24 * 60)  # the last digest went out months ago
+    login(client, user)
+    client.post("/account/notifications", data={"digest": "daily"})
+    assert reload(user).digest_sent_at is None  # the first digest covers one day, not three months
+    set_digest(user, "daily", minutes_ago=600)
+    client.post("/account/notifications", data={"digest": "hourly"})
+    assert reload(user).digest_sent_at is not None
 
 
 @pytest.mark.parametrize("data", [{"digest": "weekly"}, {}])
@@ -318,3 +331,16 @@ def test_no_digest_settings_no_output_but_a_summary(app, runner, smtp):
     output = run(runner)
     assert smtp.received == []
     assert "Digests: 0 sent" in output
+
+
+def test_the_settings_form_carries_a_csrf_token(app, client, make):
+    app.config["WTF_CSRF_ENABLED"] = True
+    user = make.user("mod2", role=Role.MODERATOR)
+    login(client, user)
+    assert client.post("/account/notifications", data={"digest": "daily"}).status_code == 400
+    assert reload(user).digest == "off"
+    html = client.get("/account/notifications").get_data(as_text=True)
+    [token] = re.findall(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', html)
+    response = client.post("/account/notifications", data={"digest": "daily", "csrf_token": token})
+    assert response.status_code == 302
+    assert reload(user).digest == "daily"

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
-    Comment, CommentStatus, ModerationEvent, OutboxMail, Post, Report, ResponseStatus, Role, StaffNote, Subscription, utcnow,
+    Comment, CommentStatus, ModerationEvent, OutboxMail, Post, Report, ResponseStatus, Role, StaffNote, Subscription,
+    utcnow,
 )
 from app.moderation import privacy
 from tests.comment_helpers import add_comment
@@ -50,7 +51,8 @@ def stored(post, mod, make):
                            author_url="https://petra.example.net", ip_hash=IP_HASH,
                            response_status=ResponseStatus.ANSWERED, approved_at=utcnow() - timedelta(minutes=50))
     reply = add_comment(post, parent=answered, name="Otto Ohnesorg", email="otto@example.org",
-                        body="Bei mir ging es schnell. Schreib mir an petra@example.org weiter? Nein: PETRA@EXAMPLE.ORG!")
+                        body="Bei mir ging es schnell. Schreib mir an petra@example.org weiter? "
+                             "Nein: PETRA@EXAMPLE.ORG!")
     official = add_comment(post, parent=answered, name="Sternwelle-Team", email="mod@example.org",
                            body="Hallo Petra, im Herbst.", user_id=mod.id, is_official=True)
     pending = add_comment(post, status=CommentStatus.PENDING, name=NAME, email=EMAIL, body="Und der Preis?",
@@ -99,8 +101,8 @@ def petra(comment_id: int) -> Comment:
 
 
 def erase(client, email=EMAIL, confirm=None):
-    return client.post("/moderation/privacy/erase", data={"email": email, "confirm": email if confirm is None else confirm},
-                       headers=EN)
+    data = {"email": email, "confirm": email if confirm is None else confirm}
+    return client.post("/moderation/privacy/erase", data=data, headers=EN)
 
 
 # --- who may ------------------------------------------------------------------------------------
@@ -430,3 +432,20 @@ def test_erasure_is_a_service_the_cli_could_call(app, stored, mod):
                                            ("petra@example", None), ("<petra@example.org>", None)])
 def test_normalize(typed, normal):
     assert privacy.normalize(typed) == normal
+
+
+def test_the_forms_carry_a_csrf_token(app, moderating, stored):
+    app.config["WTF_CSRF_ENABLED"] = True
+    refused = erase(moderating)
+    assert refused.status_code == 400
+    assert petra(stored["pending"].id).author_email == EMAIL
+    html = moderating.get("/moderation/privacy", query_string={"email": EMAIL}).get_data(as_text=True)
+    tokens = re.findall(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
+        re.findall(r'name="csrf_token" value="([^"]+)"', html)
+    assert len(tokens) >= 2  # export and erase
+    export = moderating.post("/moderation/privacy/export", data={"email": EMAIL, "csrf_token": tokens[0]})
+    assert export.status_code == 200 and export.mimetype == "application/json"
+    done = moderating.post("/moderation/privacy/erase",
+                           data={"email": EMAIL, "confirm": EMAIL, "csrf_token": tokens[-1]})
+    assert done.status_code == 302
+    assert petra(stored["pending"].id).author_email != EMAIL

@@ -127,11 +127,14 @@ def test_share_within_target_per_category_rule_with_business_hours(app, make, go
     reader(on_service, tuesday, response=R.ESCALATED)
     reader(on_service, tuesday, status=S.REJECTED)  # nobody waits for an answer to a rejected comment
 
+    def between(start, end) -> int:
+        return int((end - start).total_seconds() // 60)
+
     friday_evening = berlin(2024, 5, 10, 17, 30)  # 30 business minutes on Friday, 90 on Monday: due 9:30
-    reader(on_technik, friday_evening, answered=int((berlin(2024, 5, 13, 9, 0) - friday_evening).total_seconds() // 60))
-    reader(on_technik, friday_evening, answered=int((berlin(2024, 5, 13, 10, 0) - friday_evening).total_seconds() // 60))
+    reader(on_technik, friday_evening, answered=between(friday_evening, berlin(2024, 5, 13, 9, 0)))
+    reader(on_technik, friday_evening, answered=between(friday_evening, berlin(2024, 5, 13, 10, 0)))
     saturday = berlin(2024, 5, 11, 12, 0)  # counts from Monday 8:00: due 10:00
-    reader(on_technik, saturday, answered=int((berlin(2024, 5, 13, 9, 59) - saturday).total_seconds() // 60))
+    reader(on_technik, saturday, answered=between(saturday, berlin(2024, 5, 13, 9, 59)))
     db.session.commit()
 
     speed = stats.speed(stats.window(NOW, 8, BERLIN), goals)

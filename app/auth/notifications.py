@@ -32,6 +32,8 @@ class NotificationsForm(FlaskForm):
 def notifications():
     form = NotificationsForm(digest=current_user.digest or "off")
     if form.validate_on_submit():
+        if current_user.digest == "off" and form.digest.data != "off":
+            current_user.digest_sent_at = None  # the first digest covers one interval, not the months it was off
         current_user.digest = form.digest.data
         db.session.commit()
         flash(_("Your notification settings have been saved."), "success")

@@ -99,7 +99,8 @@ def build(user: User, now: datetime, breaching: list[Item]) -> Digest:
         .where(Comment.status == CommentStatus.PENDING, Comment.created_at >= since, Comment.created_at < now)
         .order_by(Comment.created_at, Comment.id)
     ).all()
-    return Digest(user=user, since=since, now=now, new_pending=[Item.of(c) for c in new[:MAX_ITEMS]], new_pending_total=len(new),
+    return Digest(user=user, since=since, now=now, new_pending=[Item.of(c) for c in new[:MAX_ITEMS]],
+                  new_pending_total=len(new),
                   breaching=breaching[:MAX_ITEMS], breaching_total=len(breaching))
 
 
@@ -111,7 +112,7 @@ def render(digest: Digest) -> tuple[str, str]:
                     site=config["SITE_NAME"], new=digest.new_pending_total, overdue=digest.breaching_total)
         body = render_template(
             "mail/digest.txt", digest=digest, user=digest.user, site_name=config["SITE_NAME"],
-            team_name=config["TEAM_NAME"], tz=site_timezone(),
+            team_name=config["TEAM_NAME"],
             queue_url=absolute_url("moderation.queue", view="pending"),
             overdue_url=absolute_url("moderation.queue", view="needs_answer", breaching="1"),
             settings_url=absolute_url("auth.notifications"),
@@ -123,7 +124,8 @@ def render(digest: Digest) -> tuple[str, str]:
 @dataclass
 class Outcome:
     user: User
-    status: str  # sent | queued (delivery failed; `mail send-pending` retries) | nothing | not_due | no_address | dry_run
+    # sent | queued (delivery failed; `mail send-pending` retries) | nothing | not_due | no_address | dry_run
+    status: str
     digest: Digest | None = None
     subject: str = ""
     body: str = ""

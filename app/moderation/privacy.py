@@ -28,7 +28,7 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import (
-    Comment, CommentStatus, ModerationEvent, OutboxMail, Post, Report, StaffNote, Subscription, User, utcnow,
+    Comment, CommentStatus, ModerationEvent, OutboxMail, Report, StaffNote, Subscription, User, utcnow,
 )
 from app.moderation import service
 
@@ -231,7 +231,8 @@ def _delete(comment: Comment, actor: User) -> None:
 def _free_text_columns():
     """Columns where anyone may have typed an address (replies, notes, reports, audit reasons, mails)."""
     return (Comment.author_name, Comment.author_url, Comment.body_md, Comment.body_html, Comment.original_body_md,
-            Comment.escalated_to, StaffNote.body, Report.details, ModerationEvent.reason, OutboxMail.subject, OutboxMail.body)
+            Comment.escalated_to, StaffNote.body, Report.details, ModerationEvent.reason,
+            OutboxMail.subject, OutboxMail.body)
 
 
 def _pattern(email: str) -> re.Pattern:

@@ -9,7 +9,7 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import Length
 
 from app.models import utcnow

@@ -19,6 +19,8 @@ WORK_LABELS = {"approve": _l("Approved"), "reject": _l("Rejected"), "spam": _l("
                "reply": _l("Answered")}
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # spreadsheet formulas (CSV injection)
 CSV_FLUSH_ROWS = 500
+# viewBox widths close to the width a chart gets on a desktop screen, so its text stays near 12px
+SMALL, MEDIUM = 400, 600
 
 
 @bp.get("/stats", endpoint="stats")
@@ -92,7 +94,8 @@ def duration(minutes: float | None) -> str:
         return format_unit(round(minutes), "duration-minute", length="short", locale=locale)
     if minutes < 48 * 60:
         return format_unit(round(minutes / 60, 1), "duration-hour", length="short", locale=locale)
-    return format_unit(round(minutes / 1440, 1), "duration-day", length="short", locale=locale)
+    days = minutes / 1440
+    return format_unit(round(days, 1) if days < 10 else round(days), "duration-day", length="short", locale=locale)
 
 
 def short_date(day, skeleton: str = "dM") -> str:
@@ -131,7 +134,8 @@ def _charts(win: numbers.Window, days: list[numbers.Day], speed: numbers.Speed, 
         desc=_("Reader comments per day by their status now, %(period)s: %(total)s in total (%(parts)s).",
                period=period, total=format_number(total),
                parts=", ".join(f"{STATUS_LABELS[s]} {format_number(n)}" for s, n in by_status.items())),
-        y_label=_("Comments"), fmt=format_number, empty=empty, label_every=every, ident="chart-daily")}
+        y_label=_("Comments"), fmt=format_number, empty=empty, label_every=every, width=1100, height=300,
+        ident="chart-daily")}
 
     weeks = [week_label(t.week) for t in speed.weeks]
     for key, title, median, p90 in (
@@ -147,7 +151,7 @@ def _charts(win: numbers.Window, days: list[numbers.Day], speed: numbers.Speed, 
             title=title, desc=_("%(what)s per week of writing, %(period)s: median %(median)s, "
                                 "90th percentile %(p90)s over the whole period.", what=title, period=period,
                                 median=duration(getattr(speed.total, median)), p90=duration(getattr(speed.total, p90))),
-            y_label=unit, fmt=_decimal, empty=empty, ident=f"chart-{key}")
+            y_label=unit, fmt=_decimal, empty=empty, width=SMALL, height=240, max_labels=5, ident=f"chart-{key}")
 
     shares = [None if t.share_within_target is None else t.share_within_target * 100 for t in speed.weeks]
     overall = speed.total.share_within_target
@@ -157,7 +161,8 @@ def _charts(win: numbers.Window, days: list[numbers.Day], speed: numbers.Speed, 
         desc=_("Share of readers' questions answered within their category's target, per week of writing, "
                "%(period)s: %(share)s over the whole period.", period=period,
                share=format_percent(overall) if overall is not None else "–"),
-        y_label=_("Percent"), fmt=_decimal, y_max=100, empty=empty, ident="chart-target")
+        y_label=_("Percent"), fmt=_decimal, y_max=100, empty=empty, width=SMALL, height=240, max_labels=5,
+        ident="chart-target")
 
     topic_series = lambda rows: [  # noqa: E731
         charts.Series(t, str(TOPIC_LABELS[t]), [counts[t] for _key, counts in rows]) for t in Topic]
@@ -166,10 +171,10 @@ def _charts(win: numbers.Window, days: list[numbers.Day], speed: numbers.Speed, 
         title=_("Topics per category"),
         desc=_("Reader comments with a topic, per category, %(period)s: %(parts)s.", period=period,
                parts=", ".join(f"{TOPIC_LABELS[t]} {format_number(n)}" for t, n in pulse.totals.items())),
-        x_label=_("Comments"), fmt=format_number, empty=empty, ident="chart-topics")
+        x_label=_("Comments"), fmt=format_number, empty=empty, width=MEDIUM, ident="chart-topics")
     result["topic_trend"] = charts.line_chart(
         weeks if pulse.total else [], topic_series(pulse.per_week),
         title=_("Topics per week"),
         desc=_("Reader comments per topic and week of writing, %(period)s.", period=period),
-        y_label=_("Comments"), fmt=format_number, empty=empty, ident="chart-topic-trend")
+        y_label=_("Comments"), fmt=format_number, empty=empty, width=MEDIUM, max_labels=10, ident="chart-topic-trend")
     return result
