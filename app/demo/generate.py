@@ -67,10 +67,14 @@ def generate(*, posts: int, comments_per_post: int, pending: int, seed: int,
 
     comment_rows = _comments(rng, words, first_post, published, comments_per_post, staff, now, progress)
     pending_ids = _choose_pending(rng, comment_rows, pending)
+    settled = now - timedelta(days=14)
     for row in comment_rows:
         if row["id"] in pending_ids:
             row["status"], row["status_reason"], row["approved_at"] = CommentStatus.PENDING, "new_author", None
             row["moderated_at"] = None
+        elif row["response_status"] == ResponseStatus.NEEDS_ANSWER and row["created_at"] < settled:
+            # Like a real blog: older conversations among readers are settled, not waiting for the team.
+            row["response_status"] = ResponseStatus.NO_ANSWER_NEEDED
     _bulk(Comment.__table__, comment_rows, lambda n: progress("comments", n))
     _sync_sequences()
     db.session.commit()

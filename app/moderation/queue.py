@@ -84,7 +84,7 @@ def view_condition(view: str):
         "pending": Comment.status == S.PENDING,
         "needs_answer": and_(Comment.response_status == R.NEEDS_ANSWER, Comment.status.in_((S.PENDING, S.APPROVED))),
         "escalated": and_(Comment.response_status == R.ESCALATED, Comment.status.in_((S.PENDING, S.APPROVED))),
-        "flagged": and_(Comment.flag_count > 0, Comment.status.in_((S.PENDING, S.APPROVED))),
+        "flagged": Comment.flag_count > 0,  # reports are resolved (count back to 0) when a comment is removed
         "spam": Comment.status == S.SPAM,
         "rejected": Comment.status == S.REJECTED,
         "all": Comment.id.is_not(None),
