@@ -212,3 +212,16 @@ def test_title_is_folded_onto_one_line(runner, posts_dir):
     write(posts_dir, "zeilen.md", 'title: "Zeile eins\\nZeile zwei"')
     assert run_import(runner, posts_dir).exit_code == 0
     assert db.session.scalar(select(Post.title).where(Post.slug == "zeilen")) == "Zeile eins Zeile zwei"
+
+
+def test_categories_file_sets_response_targets(runner, posts_dir):
+    (posts_dir / "categories.yml").write_text(
+        "- name: Netzkultur\n  response_target_hours: 2\n- name: Recht\n  response_target_hours: 8\n"
+        "  business_hours: true\n", encoding="utf-8")
+    assert run_import(runner, posts_dir).exit_code == 0
+    targets = dict(db.session.execute(select(Category.slug, Category.response_target_minutes)).all())
+    assert targets["netzkultur"] == 120 and targets["recht"] == 480
+    assert db.session.scalar(select(Category.business_hours_only).where(Category.slug == "recht")) is True
+    (posts_dir / "categories.yml").write_text("- name: Netzkultur\n  response_target_hours: soon\n")
+    result = run_import(runner, posts_dir)
+    assert result.exit_code == 1 and "response_target_hours of 'Netzkultur' must be a positive number" in result.output

@@ -98,6 +98,15 @@ class Importer:
         for position, entry in enumerate(entries):
             category, new = self._category(str(entry["name"]).strip(), entry.get("slug"))
             wanted = {"description": str(entry.get("description") or "").strip(), "position": position}
+            if "response_target_hours" in entry:  # the team's first-answer promise for this category
+                hours = entry["response_target_hours"]
+                if not isinstance(hours, (int, float)) or isinstance(hours, bool) or hours <= 0:
+                    raise SourceError(f"response_target_hours of {entry['name']!r} must be a positive number")
+                wanted["response_target_minutes"] = round(hours * 60)
+            if "business_hours" in entry:
+                if not isinstance(entry["business_hours"], bool):
+                    raise SourceError(f"business_hours of {entry['name']!r} must be true or false")
+                wanted["business_hours_only"] = entry["business_hours"]
             for key, value in wanted.items():
                 if getattr(category, key) != value:
                     setattr(category, key, value)

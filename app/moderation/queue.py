@@ -3,7 +3,6 @@
 Every page is a bounded set of queries (the page, its count, parents, trust counts, claim
 holders, waiting readers per post), whatever the length of the queue.
 """
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -184,8 +183,14 @@ def waiting_per_post(post_ids: set[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
-def waiting_per_thread(items: list[QueueItem]) -> Counter:
-    return Counter(item.comment.root_id for item in items if item.waiting is not None)
+def waiting_per_thread(root_ids: set[int]) -> dict[int, int]:
+    """Readers still waiting for an answer, per thread (one query for the threads on a page)."""
+    if not root_ids:
+        return {}
+    rows = db.session.execute(
+        select(Comment.root_id, func.count()).where(Comment.root_id.in_(root_ids), view_condition("needs_answer"))
+        .group_by(Comment.root_id))
+    return dict(rows.all())
 
 
 def _escape_like(text: str) -> str:

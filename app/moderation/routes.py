@@ -70,9 +70,10 @@ def queue():
     number = max(1, request.args.get("page", 1, type=int))
     pagination, items = q.page(f, current_user, number=number, per_page=current_app.config["QUEUE_PER_PAGE"],
                                now=now, goals=goals, claim_minutes=current_app.config["CLAIM_MINUTES"])
-    groups = []
+    groups, per_thread = [], {}
     if f.group:
         waiting = q.waiting_per_post({item.comment.post_id for item in items})
+        per_thread = q.waiting_per_thread({item.comment.root_id for item in items})
         for item in items:
             if not groups or groups[-1]["post"].id != item.comment.post_id:
                 groups.append({"post": item.comment.post, "waiting": waiting.get(item.comment.post_id, 0), "items": []})
@@ -81,7 +82,7 @@ def queue():
     bulk.action.choices = choices((a, ACTION_LABELS[a]) for a in service.ACTIONS)
     return render_template(
         "moderation/queue.html", f=f, items=items, pagination=pagination, counts=q.counts(current_user, now, goals),
-        groups=groups, per_thread=q.waiting_per_thread(items), categories=queries.categories(), now=now,
+        groups=groups, per_thread=per_thread, categories=queries.categories(), now=now,
         action_form=ActionForm(), reply_form=ReplyForm(), bulk_form=bulk,
     )
 
