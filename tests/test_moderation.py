@@ -344,4 +344,4 @@ def test_detail_page_shows_audit_log(client, anna, post):
     comment = reader(post)
     client.post(f"/moderation/comments/{comment.id}/reject", data={"reason": "Beleidigung"})
     page = html(client.get(f"/moderation/comments/{comment.id}"))
-    assert "Anna Seidel" in page and "reject" in page and "Beleidigung" in page
+    assert "Anna Seidel" in page and "abgelehnt (wartet → abgelehnt)" in page and "Beleidigung" in page

@@ -64,7 +64,7 @@ def test_reader_question_to_official_answer(app, make, smtp, runner):  # noqa: F
     assert [a for a, _ in actions] == ["submit", "approve", "reply", "reply"]
     assert {actor for a, actor in actions if a != "submit"} == {anna.id}
     detail = staff.get(f"/moderation/comments/{question.id}").get_data(as_text=True)
-    assert "approve" in detail and "reply" in detail and "Anna Seidel" in detail
+    assert "freigegeben (wartet → freigegeben)" in detail and "offiziell beantwortet" in detail and "Anna Seidel" in detail
 
     # Response time is on record for the stats.
     db.session.expire_all()

@@ -4,14 +4,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.auth.permissions import ROLE_LABELS
 from app.models import Role
 
-ROLE_LABELS = {
-    Role.ADMIN: _l("Administrator"),
-    Role.EDITOR: _l("Editor"),
-    Role.AUTHOR: _l("Author"),
-    Role.MODERATOR: _l("Moderator"),
-}
 
 
 def _role_field():

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from app.admin.forms import ROLE_LABELS, UserCreateForm, UserEditForm
+from app.admin.forms import UserCreateForm, UserEditForm
 from app.auth.permissions import Permission, permission_required
 from app.extensions import db
 from app.models import Role, User
@@ -16,7 +16,7 @@ manage_users = permission_required(Permission.MANAGE_USERS)
 
 @bp.context_processor
 def admin_labels():
-    return {"role_labels": ROLE_LABELS, "min_password_length": MIN_PASSWORD_LENGTH}
+    return {"min_password_length": MIN_PASSWORD_LENGTH}
 
 
 @bp.get("/users")

@@ -3,6 +3,7 @@ from enum import StrEnum
 from functools import wraps
 
 from flask import abort, current_app
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.models import Role
@@ -20,6 +21,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.EDITOR: frozenset({Permission.WRITE_POSTS, Permission.EDIT_ALL_POSTS}),
     Role.AUTHOR: frozenset({Permission.WRITE_POSTS}),
     Role.MODERATOR: frozenset({Permission.MODERATE}),
+}
+
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administrator"),
+    Role.EDITOR: _l("Editor"),
+    Role.AUTHOR: _l("Author"),
+    Role.MODERATOR: _l("Moderator"),
 }
 
 

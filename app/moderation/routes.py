@@ -34,6 +34,13 @@ STATUS_LABELS = {CommentStatus.PENDING: _l("pending"), CommentStatus.APPROVED: _
                  CommentStatus.DELETED: _l("deleted")}
 ACTION_LABELS = {"approve": _l("Approve"), "reject": _l("Reject"), "spam": _l("Spam"), "delete": _l("Delete"),
                  "restore": _l("Restore")}
+EVENT_LABELS = {
+    "submit": _l("sent"), "approve": _l("approved"), "reject": _l("rejected"), "spam": _l("marked as spam"),
+    "delete": _l("deleted"), "restore": _l("restored"), "reply": _l("answered officially"), "edit": _l("text edited"),
+    "assign": _l("assigned"), "escalate": _l("escalated"), "response_status": _l("answer status changed"),
+    "topic": _l("topic set"), "report": _l("reported by a reader"), "hide": _l("hidden after reports"),
+    "dismiss_reports": _l("reports dismissed"), "erase": _l("erased (privacy request)"), "redact": _l("address removed"),
+}
 VIEW_LABELS = {"pending": _l("Pending"), "needs_answer": _l("Needs answer"), "escalated": _l("Escalated"),
                "flagged": _l("Reported"), "spam": _l("Spam"), "rejected": _l("Rejected"), "all": _l("All")}
 
@@ -41,7 +48,7 @@ VIEW_LABELS = {"pending": _l("Pending"), "needs_answer": _l("Needs answer"), "es
 @bp.app_context_processor
 def moderation_labels():
     return {"status_labels": STATUS_LABELS, "response_labels": RESPONSE_LABELS, "topic_labels": TOPIC_LABELS,
-            "action_labels": ACTION_LABELS, "view_labels": VIEW_LABELS}
+            "action_labels": ACTION_LABELS, "view_labels": VIEW_LABELS, "event_labels": EVENT_LABELS}
 
 
 def _goals() -> q.Targets:

@@ -8,7 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from flask_login import current_user
 
-from app.auth.permissions import Permission, can
+from app.auth.permissions import ROLE_LABELS, Permission, can
 from app.content import queries
 from app.extensions import db
 from app.i18n import LANGUAGE_COOKIE, LANGUAGE_NAMES, current_language
@@ -63,6 +63,7 @@ def site_context():
         "canonical_url": canonical_url,
         "can": lambda permission: can(current_user, permission),
         "Permission": Permission,
+        "role_labels": ROLE_LABELS,
         "month_name": month_name,
     }
 
