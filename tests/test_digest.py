@@ -76,7 +76,7 @@ def test_settings_page_shows_the_three_choices_with_the_current_one_checked(clie
 def test_saving_a_choice(client, make):
     user = make.user("mod2", role=Role.MODERATOR)
     login(client, user)
-    response = client.post("/account/notifications", data={"digest": "hourly"})
+    response = client.post("/account/notifications", data={"digest": "hourly"}, headers={"Accept-Language": "en"})
     assert response.status_code == 302
     assert response.headers["Location"] == "/account/notifications"
     assert reload(user).digest == "hourly"

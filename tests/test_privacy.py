@@ -274,7 +274,7 @@ def test_erased_comments_are_blanked_and_deleted_through_the_state_machine(moder
     for key in ("answered", "pending", "edited", "deleted", "spam"):
         c = petra(stored[key].id)
         assert c.status == CommentStatus.DELETED
-        assert c.author_name == "Deleted"  # the German catalog will say "Gelöscht"
+        assert c.author_name == "Gelöscht"  # the site's language (German) at the time of erasure
         assert c.author_email == f"erased-{c.id}@invalid"
         assert (c.body_md, c.body_html, c.author_url, c.original_body_md, c.ip_hash) == ("", "", None, None, None)
         assert c.claimed_by_id is None
@@ -307,7 +307,7 @@ def test_a_comment_with_replies_stays_in_its_thread_as_removed(moderating, clien
     assert "Bei mir ging es schnell." in page  # Otto's reply stays …
     assert "petra@example.org" not in page.lower()  # … without the address he typed
     assert "Hallo Petra, im Herbst." in page  # the team's answer stays
-    assert NAME not in page and "Deleted" not in page
+    assert NAME not in page and "Gelöscht" not in page
     assert "Wann kommt Glasfaser" not in page
 
 

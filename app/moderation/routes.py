@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from app import markup
+from app.comments.forms import REPORT_REASONS
 from app.content import queries
 from app.auth.permissions import ROLE_PERMISSIONS, Permission, permission_required
 from app.extensions import db
@@ -29,9 +30,10 @@ RESPONSE_LABELS = {
 }
 TOPIC_LABELS = {Topic.QUESTION: _l("Question"), Topic.BUG: _l("Bug"), Topic.WISH: _l("Wish"),
                 Topic.COMPLAINT: _l("Complaint"), Topic.PRAISE: _l("Praise")}
-STATUS_LABELS = {CommentStatus.PENDING: _l("pending"), CommentStatus.APPROVED: _l("approved"),
-                 CommentStatus.SPAM: _l("spam"), CommentStatus.REJECTED: _l("rejected"),
-                 CommentStatus.DELETED: _l("deleted")}
+STATUS_LABELS = service.STATUS_LABELS
+RULE_LABELS = {"staff": _l("team member"), "trusted": _l("known address"), "new_author": _l("new address"),
+               "too_many_links": _l("too many links"), "honeypot": _l("hidden bot field filled"),
+               "too_fast": _l("sent too fast"), "blocklist": _l("blocked word"), "demo": _l("demo data")}
 ACTION_LABELS = {"approve": _l("Approve"), "reject": _l("Reject"), "spam": _l("Spam"), "delete": _l("Delete"),
                  "restore": _l("Restore")}
 EVENT_LABELS = {
@@ -48,7 +50,8 @@ VIEW_LABELS = {"pending": _l("Pending"), "needs_answer": _l("Needs answer"), "es
 @bp.app_context_processor
 def moderation_labels():
     return {"status_labels": STATUS_LABELS, "response_labels": RESPONSE_LABELS, "topic_labels": TOPIC_LABELS,
-            "action_labels": ACTION_LABELS, "view_labels": VIEW_LABELS, "event_labels": EVENT_LABELS}
+            "action_labels": ACTION_LABELS, "view_labels": VIEW_LABELS, "event_labels": EVENT_LABELS,
+            "rule_labels": RULE_LABELS, "report_reasons": {c.value: c.label for c in REPORT_REASONS}}
 
 
 def _goals() -> q.Targets:

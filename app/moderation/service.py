@@ -30,6 +30,8 @@ TRANSITIONS = {
 }
 ACTIONS = tuple(TRANSITIONS)
 
+STATUS_LABELS = {S.PENDING: _l("pending"), S.APPROVED: _l("approved"), S.SPAM: _l("spam"),
+                 S.REJECTED: _l("rejected"), S.DELETED: _l("deleted")}
 PAST = {"approve": _l("approved"), "reject": _l("rejected"), "spam": _l("marked as spam"),
         "delete": _l("deleted"), "restore": _l("restored"), "reply": _l("answered"), "submit": _l("sent")}
 
@@ -39,8 +41,8 @@ class ModerationError(Exception):
 
     def __init__(self, comment: Comment, action: str, message=None):
         self.comment, self.action, self.status = comment, action, comment.status
-        self.message = message if message is not None else _l("This is not possible for a comment that is %(status)s.",
-                                     status=comment.status)
+        self.message = message if message is not None else _l(
+            "This is not possible for a comment that is %(status)s.", status=STATUS_LABELS.get(comment.status, ""))
         super().__init__(f"cannot {action} comment {comment.id}: it is {comment.status}")
 
 
@@ -69,11 +71,12 @@ def _already(comment: Comment, action: str) -> AlreadyHandled:
     db.session.refresh(comment)
     event = last_event(comment)
     who = db.session.get(User, event.actor_id).display_name if event and event.actor_id else None
-    what = PAST.get(event.action if event else "", comment.status)
+    what = PAST.get(event.action if event else "", STATUS_LABELS.get(comment.status, ""))
     if who:
         message = _l("Someone was quicker: this comment was already %(what)s by %(who)s.", what=what, who=who)
     else:
-        message = _l("Someone was quicker: this comment is already %(status)s.", status=comment.status)
+        message = _l("Someone was quicker: this comment is already %(status)s.",
+                     status=STATUS_LABELS.get(comment.status, ""))
     return AlreadyHandled(comment, action, message)
 
 

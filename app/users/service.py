@@ -41,7 +41,7 @@ def create_user(username: str, *, email: str, role: str, password: str,
     if role not in set(Role):
         raise UserError(_l("unknown role %(role)r (use one of: %(roles)s)", role=role, roles=", ".join(Role)))
     if not EMAIL.match(email):
-        raise UserError(_l("%(email)r is not an e-mail address", email=email))
+        raise UserError(_l("“%(email)s” is not an e-mail address", email=email))
     check_password(password)
     taken = db.session.scalar(
         select(User).where(or_(User.username == username, func.lower(User.email) == email.lower()))
