@@ -22,6 +22,8 @@ def create_app(config: dict | type | None = None) -> Flask:
         n = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
+    if not app.config.get("SITE_URL") and not (app.debug or app.testing):
+        app.logger.warning("BLOG_SITE_URL is not set: links in mails will point to http://127.0.0.1:5000")
     register_extensions(app)
     register_blueprints(app)
     register_cli(app)
@@ -44,7 +46,13 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        number, _sep, token = user_id.partition(":")
+        if not number.isdigit() or len(number) > 18:
+            return None
+        user = db.session.get(User, int(number))
+        if user is None or (token and token != user.session_token):
+            return None  # the password changed since this session or cookie was made
+        return user
 
 
 def register_blueprints(app: Flask) -> None:

@@ -45,7 +45,7 @@ class Config:
 
     # Staff and moderation
     LOGIN_RATE_LIMIT_CLIENT = "20 per 15 minutes"  # failed logins per client address
-    LOGIN_RATE_LIMIT_ACCOUNT = "5 per 15 minutes"  # failed logins per account name
+    LOGIN_RATE_LIMIT_ACCOUNT = "10 per 15 minutes"  # failed logins per account name (too low locks people out)
     RESPONSE_TARGET_MINUTES = 240  # first-answer target for posts without a category
     BUSINESS_HOURS = [8, 18]  # Mon–Fri, in TIMEZONE, for categories that count business hours only
     CLAIM_MINUTES = 5  # a claim ("Anna answers this") lapses after this long without renewal
@@ -112,6 +112,10 @@ def finalize(config) -> None:
 
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _stored_secret_key(data_dir / "secret_key")
+
+    if (config.get("SITE_URL") or "").startswith("https://"):  # cookies only over HTTPS there
+        config["SESSION_COOKIE_SECURE"] = True
+        config["REMEMBER_COOKIE_SECURE"] = True
 
     config["BABEL_DEFAULT_LOCALE"] = config["DEFAULT_LANGUAGE"]
     config["BABEL_DEFAULT_TIMEZONE"] = config["TIMEZONE"]

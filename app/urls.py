@@ -17,7 +17,13 @@ def absolute_url(endpoint: str, **values) -> str:
         if base:
             return base.rstrip("/") + url_for(endpoint, **values)
         return url_for(endpoint, _external=True, **values)
-    parts = urlsplit(base or DEFAULT_SITE_URL)
+    return site_url(endpoint, **values)
+
+
+def site_url(endpoint: str, **values) -> str:
+    """An absolute URL on BLOG_SITE_URL only, never on the request's Host header: for mails, where
+    a forged Host would otherwise put someone else's domain into a genuine message."""
+    parts = urlsplit(current_app.config.get("SITE_URL") or DEFAULT_SITE_URL)
     adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
     anchor = values.pop("_anchor", None)
     url = adapter.build(endpoint, values, force_external=True)

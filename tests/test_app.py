@@ -117,3 +117,20 @@ def test_wsgi_module_exposes_the_app(monkeypatch, tmp_path):
 @pytest.mark.parametrize("url", ["/static/css/site.css", "/static/favicon.svg"])
 def test_static_assets_are_served_locally(client, url):
     assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/posts/a%00b", "/author/a%00b", "/?page=1%00"])
+def test_nul_bytes_are_refused_not_a_500(client, url):
+    assert client.get(url).status_code == 400
+
+
+def test_nul_byte_in_a_form_is_refused(client, make):
+    post = make.post("Nul")
+    response = client.post(f"/posts/{post.slug}/comments", data={"name": "A", "email": "a@example.org",
+                                                                 "body": "x\x00y", "consent": "y"})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("url", ["/?page=99999999999999999999", "/archive/9999/12/", "/category/x?page=10000000"])
+def test_huge_numbers_are_404_not_500(client, url):
+    assert client.get(url).status_code == 404

@@ -271,3 +271,29 @@ def test_unknown_user_is_throttled_like_a_known_one(app, three_per_minute):
     for _ in range(3):
         assert login(app.test_client(), "nobody", "falsch").status_code == 400
     assert login(app.test_client(), "nobody", "falsch").status_code == 429
+
+
+def test_a_new_password_signs_other_sessions_out(app, make):
+    from app.extensions import db
+    from app.models import User
+
+    user = make.user("gina", role="moderator", password="altes Passwort 123")
+    other = app.test_client()
+    other.post("/login", data={"username": "gina", "password": "altes Passwort 123"})
+    assert other.get("/moderation/").status_code == 200
+    with app.app_context():
+        account = db.session.get(User, user.id)
+        account.set_password("neues Passwort 456")
+        db.session.commit()
+    assert other.get("/moderation/").status_code == 302  # back to the login page
+
+
+def test_login_starts_a_fresh_session(app, make):
+    make.user("hans", role="moderator", password="Passwort 12345")
+    client = app.test_client()
+    with client.session_transaction() as s:
+        s["planted"] = "by someone else"
+        s["own_comments"] = [7]
+    client.post("/login", data={"username": "hans", "password": "Passwort 12345"})
+    with client.session_transaction() as s:
+        assert "planted" not in s and s["own_comments"] == [7]

@@ -257,16 +257,49 @@ def test_reader_reports_flag_and_hide_after_threshold(client, app, anna, post):
     page = html(reader_client.get(f"/posts/{post.slug}/comments/{comment.id}/report"))
     assert "Kommentar melden" in page
     assert reader_client.post(f"/posts/{post.slug}/comments/{comment.id}/report", data={}).status_code == 400
-    for _ in range(2):
+    for _ in range(3):  # one reader reporting again and again counts once
         reader_client.post(f"/posts/{post.slug}/comments/{comment.id}/report", data={"reason": "offensive"})
+    assert fresh(comment).flag_count == 1 and fresh(comment).status == A
+    reader_client.post(f"/posts/{post.slug}/comments/{comment.id}/report", data={"reason": "offensive"},
+                       environ_base={"REMOTE_ADDR": "10.0.0.2"})
     assert fresh(comment).flag_count == 2 and fresh(comment).status == A
     assert "Fragwürdig" in html(client.get("/moderation/?view=flagged"))
-    reader_client.post(f"/posts/{post.slug}/comments/{comment.id}/report", data={"reason": "spam"})
-    assert fresh(comment).status == P  # hidden until someone looks
+    reader_client.post(f"/posts/{post.slug}/comments/{comment.id}/report", data={"reason": "spam"},
+                       environ_base={"REMOTE_ADDR": "10.0.0.3"})
+    assert fresh(comment).status == P  # three different readers: hidden until someone looks
     assert "Fragwürdig" not in html(reader_client.get(f"/posts/{post.slug}"))
     client.post(f"/moderation/comments/{comment.id}/dismiss-reports")
     assert (fresh(comment).status, fresh(comment).flag_count) == (A, 0)
     assert "Fragwürdig" in html(reader_client.get(f"/posts/{post.slug}"))
+
+
+def test_reports_never_hide_the_teams_answer(client, app, anna, post):
+    answer = add_comment(post, body="Offizielle Auskunft", is_official=True, user_id=anna.id)
+    for n in range(4):
+        app.test_client().post(f"/posts/{post.slug}/comments/{answer.id}/report", data={"reason": "other"},
+                               environ_base={"REMOTE_ADDR": f"10.0.1.{n}"})
+    assert fresh(answer).status == A and fresh(answer).flag_count == 4
+
+
+def test_dismissing_reports_does_not_undo_a_later_decision(client, app, anna, post):
+    comment = add_comment(post, body="Grenzwertig")
+    for n in range(3):
+        app.test_client().post(f"/posts/{post.slug}/comments/{comment.id}/report", data={"reason": "other"},
+                               environ_base={"REMOTE_ADDR": f"10.0.2.{n}"})
+    client.post(f"/moderation/comments/{comment.id}/topic", data={"topic": "complaint"})
+    client.post(f"/moderation/comments/{comment.id}/dismiss-reports")
+    assert fresh(comment).status == A  # the topic in between does not hide the "hide"
+
+
+def test_no_answer_under_a_question_rejected_meanwhile(client, make, anna, post):
+    question = reader(post, status=A)
+    stale = db.session.get(Comment, question.id)
+    db.session.execute(Comment.__table__.update().where(Comment.id == question.id).values(status="rejected"))
+    db.session.commit()
+    set_committed_value(stale, "status", "approved")
+    with pytest.raises(service.AlreadyHandled):
+        service.reply(stale, anna, "Zu spät", team_name="Team")
+    assert db.session.scalar(select(func.count()).select_from(Comment).where(Comment.parent_id == question.id)) == 0
 
 
 def test_filters_search_category_post_breaching_and_grouping(client, make, anna, post):

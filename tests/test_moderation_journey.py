@@ -1,5 +1,6 @@
 """End to end through the test client and a real SMTP server: a reader asks, the team answers in public."""
 import re
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
@@ -45,8 +46,9 @@ def test_reader_question_to_official_answer(app, make, smtp, runner):  # noqa: F
     assert len(smtp.received) == 1
     first = smtp.received[0]
     assert first.to == "petra@example.org" and "veröffentlicht" in first.subject
-    confirm = re.search(r"http://\S+/subscriptions/confirm/\S+", first.body).group(0)
-    path = confirm.split("localhost", 1)[1]
+    confirm = re.search(r"https?://\S+/subscriptions/confirm/\S+", first.body).group(0)
+    assert confirm.startswith("http://127.0.0.1:5000/")  # mails use BLOG_SITE_URL, never the request's Host
+    path = urlsplit(confirm).path
     assert reader.post(path).status_code == 200  # she confirms
 
     # … and after a follow-up answer the mail says the team answered.
@@ -71,3 +73,30 @@ def test_reader_question_to_official_answer(app, make, smtp, runner):  # noqa: F
     question = db.session.get(Comment, question.id)
     assert question.answered_at is not None and question.moderated_at is not None
     assert question.answered_at >= question.created_at
+
+
+def test_mail_links_never_use_the_requests_host(app, make, smtp):  # noqa: F811
+    from app.models import Subscription, utcnow
+    from tests.comment_helpers import add_comment
+
+    post = make.post("Host-Test")
+    parent = add_comment(post, email="petra@example.org")
+    add_comment(post, email="ben@example.org")  # Ben is trusted: his reply is published at once
+    db.session.add(Subscription(email="petra@example.org", comment_id=parent.id, confirmed_at=utcnow()))
+    db.session.commit()
+    response = app.test_client().post(f"/posts/{post.slug}/comments", base_url="http://evil.example", data={
+        "name": "Ben", "email": "ben@example.org", "body": "Antwort", "consent": "y", "parent_id": str(parent.id)})
+    assert response.status_code == 302
+    (mail,) = smtp.received
+    assert "evil.example" not in mail.body and "evil.example" not in str(mail.message["List-Unsubscribe"])
+    assert "http://127.0.0.1:5000/" in mail.body
+
+
+def test_staff_addresses_are_not_for_readers(app, make):
+    make.user("anna", role=Role.MODERATOR, display_name="Anna Seidel")
+    post = make.post("Vertrauen")
+    response = app.test_client().post(f"/posts/{post.slug}/comments", data={
+        "name": "Anna vom Team", "email": "ANNA@example.org", "body": "Alles gut!", "consent": "y"})
+    assert response.status_code == 400
+    assert "Diese Adresse gehört zu unserem Team" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Comment)) is None

@@ -1,7 +1,7 @@
 """Admin pages for staff accounts. Every route needs the MANAGE_USERS permission (admins only)."""
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_user
 from sqlalchemy import func, select
 
 from app.admin.forms import UserCreateForm, UserEditForm
@@ -59,6 +59,8 @@ def edit_user(user_id: int):
         try:
             password = _apply_changes(user, form)
             db.session.commit()
+            if user.id == current_user.id:  # a new password ends other sessions, not this one
+                login_user(user)
         except UserError as exc:
             db.session.rollback()
             message = str(exc)

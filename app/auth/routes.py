@@ -1,5 +1,5 @@
 """Signing in and out. Messages never tell whether an account exists."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
@@ -40,6 +40,10 @@ def login():
         user = db.session.scalar(select(User).where(func.lower(User.username) == form.username.data.strip().lower()))
         valid = user.check_password(form.password.data) if user else check_password_hash(_DUMMY_HASH, form.password.data)
         if valid and user.is_active:
+            own = session.get("own_comments")
+            session.clear()  # a fresh session (and CSRF token) for the signed-in user
+            if own:
+                session["own_comments"] = own
             login_user(user, remember=form.remember.data)
             return redirect(_landing(safe_next(form.next.data, fallback="")))
         form.password.errors.append(_("User name or password is wrong."))
@@ -51,7 +55,8 @@ def login():
 def logout():
     if request.method != "POST":  # signing out changes state: never on a GET (link prefetchers)
         raise MethodNotAllowed(valid_methods=["POST"])
-    logout_user()
+    session.clear()
+    logout_user()  # after clearing: it leaves the note that deletes the remember cookie
     flash(_("You are signed out."), "success")
     return redirect(url_for("blog.index"))
 
@@ -66,6 +71,7 @@ def change_password():
         else:
             current_user.set_password(form.new.data)
             db.session.commit()
+            login_user(current_user._get_current_object())  # this session goes on; all others end
             flash(_("Your password has been changed."), "success")
             return redirect(_landing(""))
     status = 400 if request.method == "POST" else 200

@@ -12,9 +12,15 @@ from app.i18n import site_timezone
 from app.models import Category, Comment, Page, Tag, User, utcnow
 
 
+MAX_PAGE = 1_000_000
+
+
 def _page_number() -> int:
     """?page=abc counts as the first page; 0 and negatives are answered 404 by paginate."""
-    return request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=int)
+    if page > MAX_PAGE:  # an OFFSET beyond any integer column would be a database error
+        abort(404)
+    return page
 
 
 def _listing(stmt, template: str = "blog/list.html", **context):
@@ -57,7 +63,9 @@ def render_post_page(post, form=None, status: int = 200, message: str | None = N
         form = reader.new_comment_form()
     if reply_to is None and form.parent:
         reply_to = db.session.get(Comment, form.parent)
-        reply_to = reply_to if reply_to is not None and reply_to.post_id == post.id else None
+        visible = reply_to is not None and reply_to.post_id == post.id and (
+            reply_to.is_visible or reply_to.id in reader.own_comment_ids())
+        reply_to = reply_to if visible else None
     rules = reader.rules()
     now = utcnow()
     own = reader.own_comment_ids()
@@ -103,7 +111,7 @@ def archive():
 
 @bp.get("/archive/<int:year>/<int:month>/")
 def archive_month(year: int, month: int):
-    if not (1900 <= year <= 9999 and 1 <= month <= 12):
+    if not (1900 <= year <= 9998 and 1 <= month <= 12):
         abort(404)
     tz = site_timezone()
     start = datetime(year, month, 1, tzinfo=tz)

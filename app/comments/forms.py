@@ -11,6 +11,14 @@ EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']{2,}$")
 WEBSITE = re.compile(r"^https?://[^\s/?#<>\"']+\.[^\s<>\"']+$", re.IGNORECASE)
 
 
+_ID = re.compile(r"[0-9]{1,18}")
+
+
+def is_id(value) -> bool:
+    """A database id as sent by a form: ASCII digits only, small enough for any integer column."""
+    return isinstance(value, str) and bool(_ID.fullmatch(value))
+
+
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
@@ -44,12 +52,12 @@ class CommentForm(FlaskForm):
                                      limit=format_number(limit), length=format_number(len(field.data))))
 
     def validate_parent_id(self, field):
-        if field.data and not str(field.data).isdigit():
+        if field.data and not is_id(field.data):
             raise ValidationError(_l("The comment you want to answer does not exist."))
 
     @property
     def parent(self) -> int | None:
-        return int(self.parent_id.data) if self.parent_id.data and str(self.parent_id.data).isdigit() else None
+        return int(self.parent_id.data) if is_id(self.parent_id.data) else None
 
 
 class EditCommentForm(FlaskForm):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app import mail
 from app.extensions import db
 from app.models import Comment, OutboxMail, Post, Subscription, utcnow
-from app.urls import absolute_url
+from app.urls import site_url as absolute_url
 
 _SALT = "subscription"
 

@@ -3,7 +3,7 @@ import time
 
 from flask import current_app, session
 from flask_login import current_user
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.comments import service
 from app.comments.forms import CommentForm
@@ -32,6 +32,8 @@ def form_timestamp() -> str:
 def seconds_taken(token: str | None) -> float | None:
     try:
         issued = _timer().loads(token or "", max_age=7 * 24 * 3600)
+    except SignatureExpired:
+        return float("inf")  # a tab left open for a week: slow, certainly not a bot
     except BadSignature:
         return None
     return time.time() - float(issued) if isinstance(issued, (int, float)) else None

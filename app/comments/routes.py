@@ -53,7 +53,9 @@ def create(slug: str):
     try:
         result = service.submit(post, data, client, rules())
     except service.CommentError as exc:
-        if exc.existing is not None:
+        same_client = exc.existing is not None and exc.existing.ip_hash == service.hash_ip(
+            request.remote_addr, current_app.config["SECRET_KEY"])
+        if same_client:  # a double click: show them their comment; a stranger must not take it over
             remember_own(exc.existing.id)
         if exc.field:
             getattr(form, exc.field).errors.append(exc.message)
@@ -169,10 +171,13 @@ def confirm(token: str):
 @csrf.exempt  # the signed token is the authorisation; mail clients POST here for one-click unsubscribe
 def unsubscribe(token: str):
     subscription = subscription_from_token(token, "unsubscribe") or abort(404)
-    if request.method != "HEAD" and subscription.unsubscribed_at is None:  # link checkers send HEAD
+    if request.method != "POST":  # mail scanners open links: a GET only shows the one button
+        return render_template("comments/subscription.html", state="ask_unsubscribe", token=token,
+                               already=subscription.unsubscribed_at is not None)
+    if subscription.unsubscribed_at is None:
         subscription.unsubscribed_at = utcnow()
         db.session.commit()
-    if request.method == "POST" and request.form.get("List-Unsubscribe") == "One-Click":
+    if request.form.get("List-Unsubscribe") == "One-Click":  # RFC 8058, sent by the mail client
         return "", 204
     return render_template("comments/subscription.html", state="unsubscribed")
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app import mail, markup
 from app.comments import notifications
@@ -88,6 +88,9 @@ def submit(post: Post, data: CommentInput, client: Client, rules: Rules) -> Subm
     if not comments_open(post, rules, now):
         raise CommentError(_l("Comments on this post are closed."))
     email = data.email.strip().lower()
+    if client.user is None and is_staff_address(email):
+        raise CommentError(_l("This address belongs to our team. Team members please sign in to comment."),
+                           field="email")
     parent = _parent(post, data.parent_id, client)
     duplicate = db.session.scalar(
         select(Comment).where(
@@ -154,9 +157,15 @@ def edit_own(comment: Comment, body: str, own_ids: set[int], rules: Rules) -> Co
                                                seconds_taken=float("inf"),
                                                approved_before=approved_count(comment.author_email)))
         if again.status != CommentStatus.APPROVED:
-            moderation.record(comment, "edit", actor=None, from_status=comment.status, to_status=again.status,
-                              reason=again.reason)
-            comment.status, comment.status_reason = again.status, again.reason
+            moved = db.session.execute(
+                update(Comment).where(Comment.id == comment.id, Comment.status == CommentStatus.APPROVED)
+                .values(status=again.status, status_reason=again.reason).execution_options(synchronize_session=False)
+            ).rowcount
+            if moved:
+                moderation.record(comment, "edit", actor=None, from_status=CommentStatus.APPROVED,
+                                  to_status=again.status, reason=again.reason)
+    db.session.flush()
+    db.session.refresh(comment)
     db.session.commit()
     return comment
 
@@ -169,10 +178,15 @@ def delete_own(comment: Comment, own_ids: set[int], rules: Rules) -> Comment:
 
 
 def approved_count(email: str) -> int:
+    """Approved reader comments from this address (staff comments never make an address trusted)."""
     return db.session.scalar(
         select(func.count()).select_from(Comment)
-        .where(Comment.author_email == email, Comment.status == CommentStatus.APPROVED)
+        .where(Comment.author_email == email, Comment.status == CommentStatus.APPROVED, Comment.user_id.is_(None))
     ) or 0
+
+
+def is_staff_address(email: str) -> bool:
+    return db.session.scalar(select(User.id).where(func.lower(User.email) == email).limit(1)) is not None
 
 
 def hash_ip(ip: str | None, secret: str) -> str | None:

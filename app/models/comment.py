@@ -56,7 +56,7 @@ class Comment(db.Model):
     root_id: Mapped[int | None] = mapped_column()
     depth: Mapped[int] = mapped_column(default=0)
 
-    author_name: Mapped[str] = mapped_column(String(80))
+    author_name: Mapped[str] = mapped_column(String(120))  # readers: 80 (form); staff display names: 120
     author_email: Mapped[str] = mapped_column(String(254))  # never shown publicly
     author_url: Mapped[str | None] = mapped_column(String(300))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # staff comments

@@ -1,4 +1,5 @@
 """Staff accounts (readers comment without one)."""
+import hashlib
 from datetime import datetime
 from enum import StrEnum
 
@@ -34,6 +35,15 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
+
+    def get_id(self) -> str:
+        """Flask-Login's id in the session and the remember cookie; it changes with the password,
+        so setting a new password signs the account out everywhere else."""
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def session_token(self) -> str:
+        return hashlib.sha256((self.password_hash or "").encode()).hexdigest()[:16]
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from app import markup
-from app.comments.forms import REPORT_REASONS
+from app.comments.forms import REPORT_REASONS, is_id
 from app.content import queries
 from app.auth.permissions import ROLE_PERMISSIONS, Permission, permission_required
 from app.extensions import db
@@ -77,7 +77,7 @@ def queue():
                       breaching=request.args.get("breaching") == "1", q=request.args.get("q", ""),
                       group=request.args.get("group") == "1")
     now, goals = utcnow(), _goals()
-    number = max(1, request.args.get("page", 1, type=int))
+    number = min(max(1, request.args.get("page", 1, type=int)), 1_000_000)
     pagination, items = q.page(f, current_user, number=number, per_page=current_app.config["QUEUE_PER_PAGE"],
                                now=now, goals=goals, claim_minutes=current_app.config["CLAIM_MINUTES"])
     groups, per_thread = [], {}
@@ -131,7 +131,7 @@ def bulk():
     seen = {}
     for value in request.form.getlist("ids"):
         comment_id, _sep, status = value.partition(":")
-        if comment_id.isdigit():
+        if is_id(comment_id):
             seen[int(comment_id)] = status or None
     if not seen:
         flash(_("Please select at least one comment."), "warning")
@@ -172,8 +172,8 @@ def _render_detail(comment: Comment, status: int = 200, reply_form: ReplyForm | 
         Comment.id != comment.id))
     if reply_form is None:
         reply_form = ReplyForm(formdata=None)
-        chosen = request.args.get("canned", type=int)
-        if chosen:
+        chosen = request.args.get("canned", "")
+        if is_id(chosen):
             response = db.session.get(CannedResponse, chosen)
             if response:
                 reply_form.body.data = fill_placeholders(response.body_md, comment, post)
@@ -263,7 +263,7 @@ def assign(comment_id: int):
         abort(400)
     assignee = None
     if form.assignee.data:
-        assignee = db.session.get(User, int(form.assignee.data)) if form.assignee.data.isdigit() else None
+        assignee = db.session.get(User, int(form.assignee.data)) if is_id(form.assignee.data) else None
         if assignee is None or assignee not in _moderators():
             abort(400, description=_("Unknown colleague."))
     service.assign(comment, current_user, assignee)

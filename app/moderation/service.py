@@ -152,6 +152,7 @@ def reply(question: Comment, actor: User, body: str, *, team_name: str, as_team:
         raise _answered_already(question)
     now = utcnow()
     outgoing = []
+    first_approval = question.approved_at is None
     if question.status == S.PENDING:
         changed = db.session.execute(
             update(Comment).where(Comment.id == question.id, Comment.status == S.PENDING)
@@ -165,20 +166,24 @@ def reply(question: Comment, actor: User, body: str, *, team_name: str, as_team:
         db.session.refresh(question)
         record(question, "approve", actor=actor, from_status=S.PENDING, to_status=S.APPROVED,
                reason="approved with an official answer")
-        outgoing += notifications.comment_published(question)
+        if first_approval:
+            outgoing += notifications.comment_published(question)
+    # Only a question that is still approved gets an answer (someone may have rejected it meanwhile),
+    # and only once unless the moderator knowingly adds a follow-up.
+    still_there = update(Comment).where(Comment.id == question.id, Comment.status == S.APPROVED)
     if expect_unanswered:
-        answered = db.session.execute(
-            update(Comment).where(Comment.id == question.id, Comment.answered_at.is_(None))
-            .values(answered_at=now, response_status=ResponseStatus.ANSWERED, claimed_by_id=None, claimed_at=None)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if not answered:
-            db.session.rollback()
-            raise _answered_already(question)
-    else:  # a follow-up answer on purpose
-        question.response_status = ResponseStatus.ANSWERED
-        question.answered_at = question.answered_at or now
-        question.claimed_by_id = question.claimed_at = None
+        still_there = still_there.where(Comment.answered_at.is_(None))
+    answered = db.session.execute(
+        still_there.values(answered_at=func.coalesce(Comment.answered_at, now), response_status=ResponseStatus.ANSWERED,
+                           claimed_by_id=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not answered:
+        db.session.rollback()
+        db.session.refresh(question)
+        if question.status != S.APPROVED:
+            raise _already(question, "reply")
+        raise _answered_already(question)
     answer = Comment(
         post_id=question.post_id, parent_id=question.id, root_id=question.root_id, depth=question.depth + 1,
         author_name=team_name if as_team else actor.display_name, author_email=(actor.email or "").lower(),
@@ -299,8 +304,13 @@ def add_note(comment: Comment, actor: User, body: str) -> StaffNote:
     return note
 
 
-def report(comment: Comment, *, reason: str, details: str, ip_hash: str | None, hide_after: int) -> Report:
-    """A reader reports an approved comment; after `hide_after` reports it leaves the page until checked."""
+def report(comment: Comment, *, reason: str, details: str, ip_hash: str | None, hide_after: int) -> Report | None:
+    """A reader reports an approved comment. One report per client counts; after `hide_after`
+    different clients, a reader's comment leaves the page until the team has looked (the team's
+    own answers are never hidden this way). Returns None for a repeated report."""
+    if ip_hash and db.session.scalar(select(Report.id).where(
+            Report.comment_id == comment.id, Report.ip_hash == ip_hash, Report.resolved_at.is_(None)).limit(1)):
+        return None
     entry = Report(comment_id=comment.id, reason=reason, details=details, ip_hash=ip_hash)
     db.session.add(entry)
     db.session.execute(
@@ -310,11 +320,18 @@ def report(comment: Comment, *, reason: str, details: str, ip_hash: str | None, 
     db.session.flush()
     db.session.refresh(comment)
     record(comment, "report", actor=None, reason=f"{reason}: {details}"[:500])
-    if hide_after and comment.flag_count >= hide_after and comment.status == S.APPROVED:
-        comment.status = S.PENDING
-        record(comment, "hide", actor=None, from_status=S.APPROVED, to_status=S.PENDING,
-               reason=f"hidden after {comment.flag_count} reports")
+    reporters = db.session.scalar(select(func.count(func.distinct(Report.ip_hash)))
+                                  .where(Report.comment_id == comment.id, Report.resolved_at.is_(None)))
+    if hide_after and reporters >= hide_after and comment.user_id is None and not comment.is_official:
+        hidden = db.session.execute(
+            update(Comment).where(Comment.id == comment.id, Comment.status == S.APPROVED)
+            .values(status=S.PENDING).execution_options(synchronize_session=False)
+        ).rowcount
+        if hidden:
+            record(comment, "hide", actor=None, from_status=S.APPROVED, to_status=S.PENDING,
+                   reason=f"hidden after reports from {reporters} readers")
     db.session.commit()
+    db.session.refresh(comment)
     return entry
 
 
@@ -322,9 +339,14 @@ def dismiss_reports(comment: Comment, actor: User) -> Comment:
     """The comment is fine: clear its reports (and show it again if they had hidden it)."""
     now = utcnow()
     _resolve_reports(comment, now)
-    hidden = last_event(comment)
-    if comment.status == S.PENDING and hidden is not None and hidden.action == "hide":
-        comment.status = S.APPROVED
+    # Show it again only if the reports were what hid it (no other decision since).
+    decision = last_event(comment, ("hide", "submit", "approve", "reject", "spam", "delete", "restore", "edit"))
+    if decision is not None and decision.action == "hide":
+        db.session.execute(
+            update(Comment).where(Comment.id == comment.id, Comment.status == S.PENDING)
+            .values(status=S.APPROVED).execution_options(synchronize_session=False)
+        )
+    db.session.refresh(comment)
     record(comment, "dismiss_reports", actor=actor, from_status=None, to_status=comment.status)
     db.session.commit()
     return comment
