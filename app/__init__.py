@@ -22,8 +22,6 @@ def create_app(config: dict | type | None = None) -> Flask:
         n = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    if not app.config.get("SITE_URL") and not (app.debug or app.testing):
-        app.logger.warning("BLOG_SITE_URL is not set: links in mails will point to http://127.0.0.1:5000")
     register_extensions(app)
     register_blueprints(app)
     register_cli(app)
@@ -65,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import notifications  # noqa: F401  (routes on the auth blueprint)
     from app.moderation import canned, privacy_routes, stats_routes  # noqa: F401  (routes on the moderation bp)
     from app.moderation.routes import bp as moderation_bp
+    from app.search.routes import bp as search_bp
     from app.feeds import bp as feeds_bp
     from app.site import bp as site_bp
 
@@ -76,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(moderation_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(search_bp)
     errors.init_app(app)
 
 

@@ -23,7 +23,10 @@ def absolute_url(endpoint: str, **values) -> str:
 def site_url(endpoint: str, **values) -> str:
     """An absolute URL on BLOG_SITE_URL only, never on the request's Host header: for mails, where
     a forged Host would otherwise put someone else's domain into a genuine message."""
-    parts = urlsplit(current_app.config.get("SITE_URL") or DEFAULT_SITE_URL)
+    base = current_app.config.get("SITE_URL")
+    if not base and not current_app.testing:
+        current_app.logger.warning("BLOG_SITE_URL is not set: links in mails point to %s", DEFAULT_SITE_URL)
+    parts = urlsplit(base or DEFAULT_SITE_URL)
     adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
     anchor = values.pop("_anchor", None)
     url = adapter.build(endpoint, values, force_external=True)

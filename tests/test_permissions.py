@@ -23,8 +23,8 @@ PUBLIC = {
     "blog.archive_month",
     # feeds, sitemap, robots.txt
     "feeds.site_feed", "feeds.category_feed", "feeds.comments_feed", "feeds.sitemap", "feeds.robots",
-    # site: health check, language switch
-    "site.healthz", "site.set_language",
+    # site: health check, language switch; reader search (only what readers may see is indexed)
+    "site.healthz", "site.set_language", "search.results",
     # readers' comments (no account; own comments are recognised by the service, not by a login)
     "comments.create", "comments.permalink", "comments.reply", "comments.edit", "comments.delete",
     "comments.report", "comments.confirm", "comments.unsubscribe",

@@ -8,7 +8,8 @@ def register(app: Flask) -> None:
     from app.cli.mail import mail
     from app.cli.moderation import moderation
     from app.cli.posts import posts
+    from app.cli.search import search
     from app.cli.users import users
 
-    for group in (posts, users, comments, mail, moderation, demo):
+    for group in (posts, users, comments, mail, moderation, search, demo):
         app.cli.add_command(group)

@@ -13,6 +13,7 @@ from app.comments.policy import CommentPolicy, Decision, Submission
 from app.extensions import db
 from app.models import Comment, CommentStatus, Post, ResponseStatus, Subscription, User, utcnow
 from app.moderation import service as moderation
+from app.search import index as search
 
 
 class CommentError(ValueError):
@@ -125,6 +126,7 @@ def submit(post: Post, data: CommentInput, client: Client, rules: Rules) -> Subm
         db.session.add(Subscription(email=comment.author_email, comment_id=comment.id, lang=client.lang))
     outgoing = notifications.comment_published(comment) if decision.status == CommentStatus.APPROVED else []
     db.session.commit()
+    search.refresh(comments=[comment.id])  # after the commit, like mail: an index failure never loses it
     mail.deliver(outgoing)  # after the commit: a mail failure never loses the comment
     return Submitted(comment, decision)
 
@@ -167,6 +169,7 @@ def edit_own(comment: Comment, body: str, own_ids: set[int], rules: Rules) -> Co
     db.session.flush()
     db.session.refresh(comment)
     db.session.commit()
+    search.refresh(comments=[comment.id])
     return comment
 
 

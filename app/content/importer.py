@@ -18,6 +18,7 @@ from app.content.files import PageSource, PostSource, SourceError, read_page, re
 from app.content.publishing import apply_page_body, apply_post_body
 from app.content.slugs import slugify
 from app.extensions import db
+from app.search import index as search
 from app.models import Category, Page, Post, PostStatus, Role, Tag, User, utcnow
 
 CREATED, UPDATED, UNCHANGED, FAILED = "created", "updated", "unchanged", "failed"
@@ -68,6 +69,7 @@ class Importer:
         pages = sorted((self.directory / "pages").glob("*.md"))
         jobs = ([(categories, self._import_categories)] if categories.exists() else [])
         jobs += [(p, self._import_post) for p in posts] + [(p, self._import_page) for p in pages]
+        self._changed_posts: list[Post] = []
         for number, (path, job) in enumerate(jobs, start=1):
             name = self._name(path)
             try:
@@ -83,6 +85,7 @@ class Importer:
             report.add(name, outcome, reason)
             if self.progress:
                 self.progress(number, len(jobs), name, outcome, reason)
+        search.refresh(posts=[post.id for post in self._changed_posts if post.id])  # after the commits
         return report
 
     # --- one file each -----------------------------------------------------------------------
@@ -126,6 +129,7 @@ class Importer:
             post = Post(slug=source.slug)
         self._fill_post(post, source, name)
         db.session.add(post)  # only now: lookups while filling must not flush a half-filled row
+        self._changed_posts.append(post)
         return outcome
 
     def _import_page(self, path: Path, name: str) -> str:

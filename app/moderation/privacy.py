@@ -26,6 +26,7 @@ from flask_babel import force_locale, gettext as _
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import joinedload
 
+from app.search import index as search
 from app.extensions import db
 from app.models import (
     Comment, CommentStatus, ModerationEvent, OutboxMail, Report, StaffNote, Subscription, User, utcnow,
@@ -210,6 +211,7 @@ def erase(email: str, actor: User, *, placeholder_name: str | None = None) -> Er
         delete(OutboxMail).where(_mail_to(email)).execution_options(synchronize_session=False)).rowcount
     result.mentions = _blank_out(email, exclude_comments=ids, actor=actor)
     db.session.commit()
+    search.refresh(comments=ids)  # the erased texts leave both search indexes
     return result
 
 

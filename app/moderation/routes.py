@@ -19,6 +19,7 @@ from app.moderation import queue as q, service
 from app.moderation.forms import (
     ActionForm, AssignForm, BulkForm, choices, EditForm, EscalateForm, NoteForm, ReplyForm, ResponseStatusForm, TopicForm,
 )
+from app.search import index as search
 from app.urls import internal_hosts, safe_next
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
@@ -184,6 +185,8 @@ def _render_detail(comment: Comment, status: int = 200, reply_form: ReplyForm | 
     status_form.response_status.choices = choices(RESPONSE_LABELS.items())
     topic_form = TopicForm(formdata=None, topic=comment.topic or "")
     topic_form.topic.choices = choices([("", _("no topic"))] + list(TOPIC_LABELS.items()))
+    # Earlier questions like this one that the team already answered: link or reuse, don't rewrite.
+    similar = search.similar_answered(comment.id) if comment.user_id is None else []
     holder_id = service.active_claim(comment, current_app.config["CLAIM_MINUTES"])
     holder = db.session.get(User, holder_id) if holder_id and holder_id != current_user.id else None
     return render_template(
@@ -192,7 +195,7 @@ def _render_detail(comment: Comment, status: int = 200, reply_form: ReplyForm | 
         action_form=ActionForm(formdata=None), edit_form=EditForm(formdata=None, body=comment.body_md),
         note_form=NoteForm(formdata=None), escalate_form=EscalateForm(formdata=None), assign_form=assign,
         status_form=status_form, topic_form=topic_form, claim_holder=holder, preview=preview, message=message,
-        teams=current_app.config["ESCALATION_TEAMS"], placeholders=PLACEHOLDERS,
+        teams=current_app.config["ESCALATION_TEAMS"], placeholders=PLACEHOLDERS, similar=similar,
     ), status
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from app import mail, markup
 from app.comments import notifications
 from app.extensions import db
+from app.search import index as search
 from app.models import (
     Comment, CommentStatus, ModerationEvent, Report, ResponseStatus, StaffNote, Topic, User, utcnow,
 )
@@ -113,6 +114,7 @@ def transition(comment: Comment, action: str, *, actor: User | None = None, reas
     record(comment, action, actor=actor, from_status=from_status, to_status=to_status, reason=reason)
     outgoing = notifications.comment_published(comment) if first_approval else []
     db.session.commit()
+    search.refresh(comments=[comment.id])  # right after the commit: readers find exactly what they may see
     mail.deliver(outgoing)
     return comment
 
@@ -198,6 +200,7 @@ def reply(question: Comment, actor: User, body: str, *, team_name: str, as_team:
     db.session.refresh(question)
     outgoing += notifications.comment_published(answer)
     db.session.commit()
+    search.refresh(comments=[question.id, answer.id])
     mail.deliver(outgoing)
     return answer
 
@@ -220,6 +223,7 @@ def edit(comment: Comment, actor: User, body: str, *, reason: str = "", internal
     comment.edited_at = utcnow()
     record(comment, "edit", actor=actor, from_status=comment.status, to_status=comment.status, reason=reason)
     db.session.commit()
+    search.refresh(comments=[comment.id])
     return comment
 
 
@@ -331,6 +335,7 @@ def report(comment: Comment, *, reason: str, details: str, ip_hash: str | None, 
             record(comment, "hide", actor=None, from_status=S.APPROVED, to_status=S.PENDING,
                    reason=f"hidden after reports from {reporters} readers")
     db.session.commit()
+    search.refresh(comments=[comment.id])
     db.session.refresh(comment)
     return entry
 
@@ -349,6 +354,7 @@ def dismiss_reports(comment: Comment, actor: User) -> Comment:
     db.session.refresh(comment)
     record(comment, "dismiss_reports", actor=actor, from_status=None, to_status=comment.status)
     db.session.commit()
+    search.refresh(comments=[comment.id])
     return comment
 
 

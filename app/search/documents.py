@@ -1,0 +1,262 @@
+"""What goes into the search indexes, read from the database (no Whoosh here).
+
+The reader index holds posts that are published or scheduled (a scheduled post stays invisible
+until its date: searches leave out the posts `scheduled_post_ids(now)` names, and every hit is
+checked again against `Post.visible(now)` before it is shown) and the approved comments under
+them. The staff index holds every comment, whatever its status. Rows are read with plain
+column queries (no ORM objects), so a full rebuild can stream the whole database; index updates
+read through their own connection (`conn`), so they see the newest committed rows whatever the
+caller's session holds. The checks on hits use the request's session.
+"""
+import html
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, func, select
+
+from app.extensions import db
+from app.models import Category, Comment, CommentStatus, Post, PostStatus, Tag, User, post_tags
+
+CHUNK = 500  # ids per IN (...) list
+STREAM = 2000  # rows fetched per round trip while rebuilding
+
+
+def indexable_post():
+    """SQL: a post readers see now or will see by itself once due (its date is masked until then)."""
+    return and_(Post.status.in_((PostStatus.PUBLISHED, PostStatus.SCHEDULED)), Post.published_at.is_not(None))
+
+
+# --- text ------------------------------------------------------------------------------------
+
+_HEADERLINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.DOTALL)
+_BLOCK = re.compile(r"</?(?:p|div|h[1-6]|li|ul|ol|dl|dt|dd|br|hr|tr|td|th|table|thead|tbody|blockquote|pre|"
+                    r"figure|figcaption|section|article|details|summary)\b[^>]*>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def text_of(fragment: str) -> str:
+    """The visible text of stored, already sanitised HTML (post or comment body), on one line.
+
+    A regex is enough here: the HTML was cleaned by `app.markup` when it was saved, and the text
+    only feeds the analyzers and the (escaped) snippets. It is much faster than parsing, which
+    matters when a rebuild reads every post.
+    """
+    text = _HEADERLINK.sub("", fragment or "")
+    text = _BLOCK.sub(" ", text)
+    text = html.unescape(_TAG.sub("", text))
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+# --- documents -------------------------------------------------------------------------------
+
+@dataclass
+class Doc:
+    """One searchable thing, language-tagged; `index.py` turns it into Whoosh fields."""
+
+    kind: str  # post | comment
+    id: int
+    post_id: int
+    lang: str
+    title: str  # posts only
+    body: str
+    meta: str  # category, tags and author of a post; the author's name of a comment
+    date: datetime  # published (post) or written (comment): the "newest first" order
+    category: str = ""  # category slug (a comment's is its post's)
+    official: bool = False
+    answered: bool = False
+    status: str = CommentStatus.APPROVED  # staff index only
+
+
+def _post_select() -> Select:
+    return (select(Post.id, Post.title, Post.summary, Post.lang, Post.body_html, Post.published_at,
+                   Category.slug, Category.name, User.display_name)
+            .outerjoin(Category, Category.id == Post.category_id)
+            .outerjoin(User, User.id == Post.author_id)
+            .where(indexable_post()))
+
+
+def _post_docs(rows, tags: dict[int, list[str]]) -> Iterator[Doc]:
+    for pid, title, summary, lang, body_html, published, cat_slug, cat_name, author in rows:
+        body = text_of(body_html)
+        if summary and not body.startswith(summary.rstrip(" …")):
+            body = f"{summary} {body}"
+        meta = " ".join(filter(None, [cat_name, *tags.get(pid, ()), author]))
+        yield Doc(kind="post", id=pid, post_id=pid, lang=lang or "de", title=title or "", body=body, meta=meta,
+                  date=published, category=cat_slug or "")
+
+
+def _tags_for(conn, post_ids: list[int] | None) -> dict[int, list[str]]:
+    stmt = select(post_tags.c.post_id, Tag.name).join(Tag, Tag.id == post_tags.c.tag_id)
+    if post_ids is not None:
+        stmt = stmt.where(post_tags.c.post_id.in_(post_ids))
+    tags: dict[int, list[str]] = {}
+    for pid, name in conn.execute(stmt):
+        tags.setdefault(pid, []).append(name)
+    return tags
+
+
+def reader_posts(conn, ids: Iterable[int]) -> list[Doc]:
+    """Documents for these posts, leaving out the ones readers may never see (drafts, deleted)."""
+    docs = []
+    for chunk in _chunks(ids):
+        rows = conn.execute(_post_select().where(Post.id.in_(chunk))).all()
+        docs.extend(_post_docs(rows, _tags_for(conn, chunk)))
+    return docs
+
+
+def _comment_select() -> Select:
+    return (select(Comment.id, Comment.post_id, Comment.lang, Comment.body_html, Comment.author_name,
+                   Comment.is_official, Comment.answered_at, Comment.created_at, Comment.status, Category.slug)
+            .join(Post, Post.id == Comment.post_id)
+            .outerjoin(Category, Category.id == Post.category_id))
+
+
+def _comment_docs(rows) -> Iterator[Doc]:
+    for cid, pid, lang, body_html, author, official, answered_at, created, status, cat in rows:
+        yield Doc(kind="comment", id=cid, post_id=pid, lang=lang or "de", title="", body=text_of(body_html),
+                  meta=author or "", date=created, category=cat or "",
+                  official=bool(official), answered=answered_at is not None, status=status)
+
+
+def _reader_comment_select() -> Select:
+    return _comment_select().where(Comment.status == CommentStatus.APPROVED, indexable_post())
+
+
+def reader_comments(conn, ids: Iterable[int] = (), post_ids: Iterable[int] = ()) -> list[Doc]:
+    """Approved comments (by id, or all of some posts) under posts readers see or will see."""
+    docs = []
+    for chunk in _chunks(ids):
+        docs.extend(_comment_docs(conn.execute(_reader_comment_select().where(Comment.id.in_(chunk)))))
+    for chunk in _chunks(post_ids):
+        docs.extend(_comment_docs(conn.execute(
+            _reader_comment_select().where(Comment.post_id.in_(chunk)).order_by(Comment.id))))
+    return docs
+
+
+def staff_comments(conn, ids: Iterable[int]) -> list[Doc]:
+    """Every comment with these ids that still exists, whatever its status."""
+    docs = []
+    for chunk in _chunks(ids):
+        docs.extend(_comment_docs(conn.execute(_comment_select().where(Comment.id.in_(chunk)))))
+    return docs
+
+
+def existing_posts(conn, ids: Iterable[int]) -> set[int]:
+    found = set()
+    for chunk in _chunks(ids):
+        found.update(conn.scalars(select(Post.id).where(Post.id.in_(chunk))))
+    return found
+
+
+# --- full rebuild ----------------------------------------------------------------------------
+
+def count_all(conn) -> tuple[int, int, int]:
+    """(reader posts, reader comments, all comments): the work a rebuild will do."""
+    posts = conn.scalar(select(func.count()).select_from(Post).where(indexable_post()))
+    approved = conn.scalar(select(func.count()).select_from(Comment).join(Post, Post.id == Comment.post_id)
+                                 .where(Comment.status == CommentStatus.APPROVED, indexable_post()))
+    comments = conn.scalar(select(func.count()).select_from(Comment))
+    return posts, approved, comments
+
+
+def all_reader_posts(conn) -> Iterator[Doc]:
+    tags = _tags_for(conn, None)
+    rows = conn.execute(_post_select().order_by(Post.id).execution_options(yield_per=STREAM))
+    yield from _post_docs(rows, tags)
+
+
+def all_reader_comments(conn) -> Iterator[Doc]:
+    rows = conn.execute(_reader_comment_select().order_by(Comment.id).execution_options(yield_per=STREAM))
+    yield from _comment_docs(rows)
+
+
+def all_staff_comments(conn) -> Iterator[Doc]:
+    rows = conn.execute(_comment_select().order_by(Comment.id).execution_options(yield_per=STREAM))
+    yield from _comment_docs(rows)
+
+
+# --- hits: checked against the database again before anything is shown -------------------------
+
+@dataclass
+class PostRow:
+    id: int
+    slug: str
+    title: str
+    lang: str
+    text: str
+    summary: str
+    published_at: datetime
+    category: str | None
+
+
+@dataclass
+class CommentRow:
+    id: int
+    post_id: int
+    post_slug: str
+    post_title: str
+    lang: str
+    text: str
+    author_name: str
+    created_at: datetime
+    status: str
+    is_official: bool
+    answered: bool
+    body_md: str = ""
+
+
+def scheduled_post_ids(now: datetime) -> list[int]:
+    """Posts in the index whose date has not come yet: their documents are left out of searches."""
+    return list(db.session.scalars(select(Post.id).where(indexable_post(), Post.published_at > now)))
+
+
+def visible_posts(ids: list[int], now: datetime) -> dict[int, PostRow]:
+    """The posts among `ids` that readers may see now (the pages' own condition)."""
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Post.id, Post.slug, Post.title, Post.lang, Post.body_html, Post.summary, Post.published_at,
+               Category.name)
+        .outerjoin(Category, Category.id == Post.category_id)
+        .where(Post.id.in_(ids), Post.visible(now)))
+    return {r[0]: PostRow(r[0], r[1], r[2], r[3], text_of(r[4]), r[5], r[6], r[7]) for r in rows}
+
+
+def comments_by_id(ids: list[int], now: datetime | None) -> dict[int, CommentRow]:
+    """Comments among `ids`; with `now`, only approved ones under posts readers see now."""
+    if not ids:
+        return {}
+    stmt = (select(Comment.id, Comment.post_id, Post.slug, Post.title, Comment.lang, Comment.body_html,
+                   Comment.author_name, Comment.created_at, Comment.status, Comment.is_official, Comment.answered_at)
+            .join(Post, Post.id == Comment.post_id).where(Comment.id.in_(ids)))
+    if now is not None:
+        stmt = stmt.where(Comment.status == CommentStatus.APPROVED, Post.visible(now))
+    return {r[0]: CommentRow(r[0], r[1], r[2], r[3], r[4], text_of(r[5]), r[6], r[7], r[8], bool(r[9]),
+                             r[10] is not None) for r in db.session.execute(stmt)}
+
+
+def first_answers(question_ids: list[int]) -> dict[int, CommentRow]:
+    """The first approved official answer to each of these comments."""
+    if not question_ids:
+        return {}
+    rows = db.session.execute(
+        select(Comment.parent_id, Comment.id, Comment.post_id, Post.slug, Post.title, Comment.lang, Comment.body_html,
+               Comment.author_name, Comment.created_at, Comment.status, Comment.is_official, Comment.body_md)
+        .join(Post, Post.id == Comment.post_id)
+        .where(Comment.parent_id.in_(question_ids), Comment.is_official, Comment.status == CommentStatus.APPROVED)
+        .order_by(Comment.id))
+    answers: dict[int, CommentRow] = {}
+    for r in rows:
+        if r[0] not in answers:
+            answers[r[0]] = CommentRow(r[1], r[2], r[3], r[4], r[5], text_of(r[6]), r[7], r[8], r[9], bool(r[10]),
+                                       False, r[11])
+    return answers
+
+
+def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+    unique = sorted({int(i) for i in ids})
+    for start in range(0, len(unique), CHUNK):
+        yield unique[start:start + CHUNK]
