@@ -9,7 +9,9 @@ index size), then times 200 mixed reader queries through `index.search` and thro
 index updates as services make them after a commit (p50 / p95 / max ms).
 """
 import argparse
+import multiprocessing
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -18,6 +20,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+# bench/queue.py would shadow the standard library's queue module (multiprocessing needs it).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app import create_app  # noqa: E402
@@ -86,6 +90,14 @@ def main() -> None:
     parser.add_argument("--data", help="data directory to use (and keep); a generated corpus there is reused")
     args = parser.parse_args()
     data = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="dialog-search-"))
+    try:
+        run(args, data)
+    finally:
+        if not args.data:  # a temporary corpus (about 300 MB with its index) is not kept
+            shutil.rmtree(data, ignore_errors=True)
+
+
+def run(args, data: Path) -> None:
     app = create_app({"DATA_DIR": str(data), "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
     if "search" not in app.blueprints:  # until the owner registers it in create_app
         from app.search.routes import bp
@@ -140,7 +152,8 @@ def main() -> None:
             times.append((time.perf_counter() - started) * 1000)
         print(line("staff_search", times))
 
-        pending = list(db.session.scalars(select(Comment.id).where(Comment.status == CommentStatus.PENDING).limit(20)))
+        pending = list(db.session.scalars(
+            select(Comment.id).where(Comment.status == CommentStatus.PENDING).limit(20)))
         times = []
         for cid in pending:
             started = time.perf_counter()
@@ -149,21 +162,58 @@ def main() -> None:
         print(line("similar_answered (pending comments)", times))
 
         approved = list(db.session.scalars(select(Comment.id).where(Comment.status == CommentStatus.APPROVED)
-                                           .order_by(func.random()).limit(50)))
-        times = []
-        for cid in approved:
+                                           .order_by(func.random()).limit(110)))
+        times, after = [], []
+        for cid in approved[:50]:
             started = time.perf_counter()
             index.refresh(comments=[cid])
             times.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            index.search("Router Termin")  # the first search after a change opens the index afresh
+            after.append((time.perf_counter() - started) * 1000)
         print(line("refresh, one comment (commit)", times))
+        print(line("first search after a refresh", after))
         post_ids = list(db.session.scalars(select(Post.id).order_by(func.random()).limit(20)))
         times = []
         for pid in post_ids:
             started = time.perf_counter()
             index.refresh(posts=[pid])
             times.append((time.perf_counter() - started) * 1000)
-        print(line("refresh, one post with its comments", times))
+        print(line("refresh, one post (text unchanged)", times))
         print(f"index after updates: {index.status()['size_bytes'] / 1e6:.1f} MB")
+
+        # Two processes (like two gunicorn workers) each refreshing 30 comments at the same time.
+        context = multiprocessing.get_context("fork")
+        barrier, errors = context.Barrier(2), context.Queue()
+        started = time.perf_counter()
+        workers = [context.Process(target=_worker, args=(data, approved[50 + 30 * w:80 + 30 * w], barrier, errors))
+                   for w in range(2)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        seconds = time.perf_counter() - started
+        problems = []
+        while not errors.empty():
+            problems.append(errors.get())
+        print(f"2 processes x 30 concurrent single-comment refreshes: {seconds:.1f} s, exit codes "
+              f"{[w.exitcode for w in workers]}, errors {len(problems)}, still queued {index.status()['pending']}")
+
+
+def _worker(data: Path, ids: list[int], barrier, errors) -> None:
+    import logging
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            if record.levelno >= logging.WARNING:
+                errors.put(record.getMessage())
+
+    logging.getLogger("app.search").addHandler(Collect())
+    app = create_app({"DATA_DIR": str(data), "SECRET_KEY": "bench"})
+    with app.app_context():
+        barrier.wait()
+        for cid in ids:
+            index.refresh(comments=[cid])
 
 
 if __name__ == "__main__":

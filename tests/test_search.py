@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import delete
 
 from app.config import PROJECT_ROOT
+from app.content.publishing import apply_post_body
 from app.extensions import db
 from app.models import Comment, CommentStatus, PostStatus, ResponseStatus, utcnow
 from app.search import index
@@ -87,14 +88,15 @@ def corpus(search_app, make):
                    category=other, days_ago=2)
     question = add_comment(de, body="Wann ist die Störung in Kleinwellingen behoben?", name="Petra",
                            response_status=ResponseStatus.ANSWERED, answered_at=utcnow())
-    answer = add_comment(de, parent=question, body="Die Störung ist seit heute Mittag behoben.", name="Sternwelle-Team",
-                         is_official=True)
+    answer = add_comment(de, parent=question, body="Die Störung ist seit heute Mittag behoben.",
+                         name="Sternwelle-Team", is_official=True)
     index.rebuild()
     return {"de": de, "en": en, "question": question, "answer": answer, "category": cat, "other": other}
 
 
 def test_german_queries_find_inflected_and_respelled_words(corpus):
-    for q in ["Kommentar", "Datenschutz", "Störung", "Stoerung", "STÖRUNGEN", "Strasse", "glasfaser", "kundenservice"]:
+    for q in ["Kommentar", "Datenschutz", "Störung", "Stoerung", "STÖRUNGEN", "Strasse", "glasfaser",
+              "kundenservice"]:
         assert ("post", corpus["de"].id) in found(q), q
 
 
@@ -265,6 +267,25 @@ def test_refresh_of_a_post_takes_its_comments_along(search_app, make):
     assert index.search("Abschiedswort").total == 0 and index.staff_search("Abschiedswort").total == 0
 
 
+def test_editing_a_post_keeps_its_comments_and_a_new_category_moves_them(search_app, make):
+    first, second = make.category("Erste"), make.category("Zweite", position=1)
+    post = make.post("Redigiert", body="Tippfehlr im Text.", category=first)
+    comment = add_comment(post, body="Ein Kommentar mit Randnotizwort.")
+    index.rebuild()
+
+    apply_post_body(post, "Tippfehler behoben.")
+    db.session.commit()
+    index.refresh(posts=[post.id])
+    assert found("Tippfehler") == {("post", post.id)} and index.search("Tippfehlr").total == 0
+    assert found("Randnotizwort", category=first.slug) == {("comment", comment.id)}
+
+    post.category = second
+    db.session.commit()
+    index.refresh(posts=[post.id])
+    assert found("Randnotizwort", category=second.slug) == {("comment", comment.id)}
+    assert index.search("Randnotizwort", category=first.slug).total == 0
+
+
 def test_a_stale_index_entry_is_checked_against_the_database(search_app, make):
     post = make.post("Veraltet", body="Altlastwort.")
     index.rebuild()
@@ -406,8 +427,8 @@ def test_changes_during_a_rebuild_are_replayed_into_the_new_index(search_app, ma
 
 BAD_QUERIES = ["", "   ", "x" * 1000, "wort " * 200, "AND", "OR NOT", "NOT", '"', '"unbalanced', '""', "*", "?", "~",
                ":", "title:foo", "doc_id:p1", "((", "a)", "(Störung", "Stör*", "St?rung", "Störung~2", "[a TO z]",
-               "東京", "Привет мир", "مرحبا", "\x00", "a\x00b", "\x1b[31mrot", "a\u200bb", "\x7f", "-", "'; DROP TABLE posts; --",
-               "<script>alert(1)</script>"]
+               "東京", "Привет мир", "مرحبا", "\x00", "a\x00b", "\x1b[31mrot", "a\u200bb", "\x7f", "-",
+               "'; DROP TABLE posts; --", "<script>alert(1)</script>"]
 
 
 def test_bad_queries_give_results_or_a_message(corpus, client):
@@ -509,6 +530,28 @@ def test_similar_answered_partial_renders(search_app, make):
     assert "data-canned=" in html and f"/comments/{q.id}" in html and "<b>neu" not in html
 
 
+def test_staff_results_partial_renders_pending_comments(search_app, make):
+    from flask import render_template
+
+    post = make.post("Warteschlange")
+    add_comment(post, body="Wartet <b>noch</b> auf Freigabe: Routerfrage", status=CommentStatus.PENDING, name="Eva")
+    index.rebuild()
+    with search_app.test_request_context():
+        html = render_template("search/_staff_results.html", staff_results=index.staff_search("Routerfrage"))
+    assert "/moderation/comments/1" in html and "status-pending" in html and "<mark>Routerfrage</mark>" in html
+    assert "<b>noch" not in html
+
+
+def test_header_box_keeps_the_query_on_the_results_page(search_app):
+    from flask import render_template
+
+    with search_app.test_request_context("/search?q=Glas%22faser"):
+        html = render_template("search/_header_box.html")
+    assert 'action="/search"' in html and 'value="Glas&#34;faser"' in html
+    with search_app.test_request_context("/posts/x"):
+        assert 'value=""' in render_template("search/_header_box.html")
+
+
 # --- the command ----------------------------------------------------------------------------------------------
 
 def test_cli_rebuild_and_status(search_app, make):
@@ -525,3 +568,20 @@ def test_cli_rebuild_and_status(search_app, make):
     status = runner.invoke(args=["search", "status"])
     assert status.exit_code == 0 and "1 reader documents" in status.output
     assert Path(index.status()["location"]).name == "search"
+
+
+def test_similar_answered_never_suggests_the_comment_itself(app, make):
+    """Bug found by looking at the moderation page: an answered comment listed itself as similar."""
+    from app.extensions import db
+    from app.models import Comment, ResponseStatus, Role
+    from app.moderation import service as moderation
+    from app.search import index
+    from tests.comment_helpers import add_comment
+
+    anna = make.user("anna", role=Role.MODERATOR)
+    post = make.post("Router und WLAN")
+    question = add_comment(post, body="Mein Router verliert nachts das WLAN, was kann ich tun?",
+                           response_status=ResponseStatus.NEEDS_ANSWER)
+    moderation.reply(db.session.get(Comment, question.id), anna, "Bitte Firmware aktualisieren.", team_name="Team")
+    index.rebuild()
+    assert [s.comment_id for s in index.similar_answered(question.id)] == []

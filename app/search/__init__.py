@@ -1,6 +1,8 @@
-"""Full-text search (issue 5): the reader page `/search`, staff search and similar answered comments.
+"""Full-text search (issue 5): the reader page `/search`, staff search, similar answered comments.
 
-`index.py` is the engine (the only Whoosh importer), `documents.py` reads what goes in from the
-database, `routes.py` is the page. The blueprint is in `routes.py` (`bp`), so importing this
-package does not import Flask routes or Whoosh.
+`index.py` is the API the rest of the app calls (`refresh`, `search`, `staff_search`,
+`similar_answered`, `rebuild`, `status`) and the only module that imports Whoosh;
+`documents.py` reads from the database what goes in, `storage.py` keeps the files on disk,
+`text.py` cleans queries, `results.py` holds what searches return, `settings.py` the SEARCH_*
+defaults. The blueprint (`bp`) is in `routes.py`, the command in `app/cli/search.py`.
 """

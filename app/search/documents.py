@@ -1,12 +1,12 @@
 """What goes into the search indexes, read from the database (no Whoosh here).
 
-The reader index holds posts that are published or scheduled (a scheduled post stays invisible
-until its date: searches leave out the posts `scheduled_post_ids(now)` names, and every hit is
-checked again against `Post.visible(now)` before it is shown) and the approved comments under
-them. The staff index holds every comment, whatever its status. Rows are read with plain
-column queries (no ORM objects), so a full rebuild can stream the whole database; index updates
-read through their own connection (`conn`), so they see the newest committed rows whatever the
-caller's session holds. The checks on hits use the request's session.
+The reader index holds posts that are published or scheduled (`indexable_post`) and the approved
+comments under them; a scheduled post stays out of results until due (`scheduled_post_ids`), and
+every hit is checked again with the models' own visibility rules (`Post.is_visible`,
+`Comment.is_visible`) before it is shown. The staff index holds every comment, whatever its
+status. Documents are read with column queries (no ORM objects), so a rebuild can stream the
+whole database; index updates read through their own connection (`conn`), so they see the newest
+committed rows whatever the caller's session holds. The checks on hits use the request's session.
 """
 import html
 import re
@@ -24,7 +24,7 @@ STREAM = 2000  # rows fetched per round trip while rebuilding
 
 
 def indexable_post():
-    """SQL: a post readers see now or will see by itself once due (its date is masked until then)."""
+    """SQL: a post readers see now, or will see by itself once due (left out of results until then)."""
     return and_(Post.status.in_((PostStatus.PUBLISHED, PostStatus.SCHEDULED)), Post.published_at.is_not(None))
 
 
@@ -214,45 +214,41 @@ def scheduled_post_ids(now: datetime) -> list[int]:
 
 
 def visible_posts(ids: list[int], now: datetime) -> dict[int, PostRow]:
-    """The posts among `ids` that readers may see now (the pages' own condition)."""
+    """The posts among `ids` that readers may see now (`Post.is_visible`, the pages' own rule)."""
     if not ids:
         return {}
-    rows = db.session.execute(
-        select(Post.id, Post.slug, Post.title, Post.lang, Post.body_html, Post.summary, Post.published_at,
-               Category.name)
-        .outerjoin(Category, Category.id == Post.category_id)
-        .where(Post.id.in_(ids), Post.visible(now)))
-    return {r[0]: PostRow(r[0], r[1], r[2], r[3], text_of(r[4]), r[5], r[6], r[7]) for r in rows}
+    rows = db.session.execute(select(Post, Category.name).outerjoin(Category, Category.id == Post.category_id)
+                              .where(Post.id.in_(ids))).all()
+    # Visibility is checked on the loaded rows: with `Post.visible(now)` in the WHERE clause,
+    # SQLite (without statistics) walked every visible post instead of looking up a page of ids.
+    return {p.id: PostRow(p.id, p.slug, p.title, p.lang, text_of(p.body_html), p.summary, p.published_at, category)
+            for p, category in rows if p.is_visible(now)}
 
 
 def comments_by_id(ids: list[int], now: datetime | None) -> dict[int, CommentRow]:
-    """Comments among `ids`; with `now`, only approved ones under posts readers see now."""
+    """Comments among `ids`; with `now`, only those readers may see (approved, under a visible post)."""
     if not ids:
         return {}
-    stmt = (select(Comment.id, Comment.post_id, Post.slug, Post.title, Comment.lang, Comment.body_html,
-                   Comment.author_name, Comment.created_at, Comment.status, Comment.is_official, Comment.answered_at)
-            .join(Post, Post.id == Comment.post_id).where(Comment.id.in_(ids)))
-    if now is not None:
-        stmt = stmt.where(Comment.status == CommentStatus.APPROVED, Post.visible(now))
-    return {r[0]: CommentRow(r[0], r[1], r[2], r[3], r[4], text_of(r[5]), r[6], r[7], r[8], bool(r[9]),
-                             r[10] is not None) for r in db.session.execute(stmt)}
+    rows = db.session.execute(select(Comment, Post).join(Post, Post.id == Comment.post_id)
+                              .where(Comment.id.in_(ids))).all()  # checked below, see visible_posts
+    return {c.id: _comment_row(c, p) for c, p in rows if now is None or (c.is_visible and p.is_visible(now))}
+
+
+def _comment_row(c: Comment, p: Post) -> CommentRow:
+    return CommentRow(c.id, c.post_id, p.slug, p.title, c.lang, text_of(c.body_html), c.author_name, c.created_at,
+                      c.status, bool(c.is_official), c.answered_at is not None, c.body_md)
 
 
 def first_answers(question_ids: list[int]) -> dict[int, CommentRow]:
     """The first approved official answer to each of these comments."""
     if not question_ids:
         return {}
-    rows = db.session.execute(
-        select(Comment.parent_id, Comment.id, Comment.post_id, Post.slug, Post.title, Comment.lang, Comment.body_html,
-               Comment.author_name, Comment.created_at, Comment.status, Comment.is_official, Comment.body_md)
-        .join(Post, Post.id == Comment.post_id)
-        .where(Comment.parent_id.in_(question_ids), Comment.is_official, Comment.status == CommentStatus.APPROVED)
-        .order_by(Comment.id))
+    rows = db.session.execute(select(Comment, Post).join(Post, Post.id == Comment.post_id)
+                              .where(Comment.parent_id.in_(question_ids)).order_by(Comment.parent_id, Comment.id))
     answers: dict[int, CommentRow] = {}
-    for r in rows:
-        if r[0] not in answers:
-            answers[r[0]] = CommentRow(r[1], r[2], r[3], r[4], r[5], text_of(r[6]), r[7], r[8], r[9], bool(r[10]),
-                                       False, r[11])
+    for c, p in rows:
+        if c.is_official and c.is_visible and c.parent_id not in answers:
+            answers[c.parent_id] = _comment_row(c, p)
     return answers
 
 

@@ -1,9 +1,10 @@
 """The reader search page: `/search?q=…&kind=…&category=…&sort=…&page=…` (thin: parse, search, render)."""
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 
 from app.i18n import current_language
 from app.search import index
+from app.search.settings import setting
 
 bp = Blueprint("search", __name__)
 
@@ -19,7 +20,7 @@ def results():
     found = index.search(
         args.get("q", ""), kind=args.get("kind", "all"), category=args.get("category") or None,
         sort=args.get("sort", "relevance"), page=args.get("page", 1, type=int),
-        per_page=current_app.config.get("SEARCH_PER_PAGE", 10), lang=current_language(),
+        per_page=setting("SEARCH_PER_PAGE"), lang=current_language(),
     )
     page = render_template("search/results.html", results=found, kind_labels=KIND_LABELS, sort_labels=SORT_LABELS)
     if found.unavailable:
