@@ -378,3 +378,15 @@ def test_detail_page_shows_audit_log(client, anna, post):
     client.post(f"/moderation/comments/{comment.id}/reject", data={"reason": "Beleidigung"})
     page = html(client.get(f"/moderation/comments/{comment.id}"))
     assert "Anna Seidel" in page and "abgelehnt (wartet → abgelehnt)" in page and "Beleidigung" in page
+
+
+def test_queue_search_uses_the_full_text_index_across_statuses(client, anna, post):
+    from app.search import index
+
+    pending = reader(post, body="Seit gestern gibt es Störungen im Festnetz")
+    spam = reader(post, status=CommentStatus.SPAM, body="Störung? Billige Router hier")
+    index.rebuild()
+    page = html(client.get("/moderation/?q=St%C3%B6rung"))
+    assert "Alle Kommentare zu „Störung“" in page
+    panel = page[page.index('class="panel staff-search"'):]
+    assert f"/moderation/comments/{pending.id}" in panel and f"/moderation/comments/{spam.id}" in panel

@@ -89,12 +89,14 @@ def queue():
             if not groups or groups[-1]["post"].id != item.comment.post_id:
                 groups.append({"post": item.comment.post, "waiting": waiting.get(item.comment.post_id, 0), "items": []})
             groups[-1]["items"].append(item)
+    # The full-text index finds word forms (Störung/Störungen) across every status, pending included.
+    staff_results = search.staff_search(f.q, page=1, per_page=10) if f.q else None
     bulk = BulkForm()
     bulk.action.choices = choices((a, ACTION_LABELS[a]) for a in service.ACTIONS)
     return render_template(
         "moderation/queue.html", f=f, items=items, pagination=pagination, counts=q.counts(current_user, now, goals),
         groups=groups, per_thread=per_thread, categories=queries.categories(), now=now,
-        action_form=ActionForm(), reply_form=ReplyForm(), bulk_form=bulk,
+        action_form=ActionForm(), reply_form=ReplyForm(), bulk_form=bulk, staff_results=staff_results,
     )
 
 
