@@ -390,3 +390,16 @@ def test_queue_search_uses_the_full_text_index_across_statuses(client, anna, pos
     assert "Alle Kommentare zu „Störung“" in page
     panel = page[page.index('class="panel staff-search"'):]
     assert f"/moderation/comments/{pending.id}" in panel and f"/moderation/comments/{spam.id}" in panel
+
+
+def test_similar_answers_fragment_for_the_queue(client, anna, post, make):
+    from app.search import index
+
+    earlier = reader(post, status=A, body="Mein Router verliert jede Nacht die WLAN Verbindung")
+    service.reply(db.session.get(Comment, earlier.id), anna, "Bitte die Firmware aktualisieren.", team_name="Team")
+    new = reader(post, body="Router verliert nachts WLAN Verbindung, was tun?")
+    index.rebuild()
+    fragment = html(client.get(f"/moderation/comments/{new.id}/similar"))
+    assert "Ähnliche Fragen, die schon beantwortet sind" in fragment and "Firmware" in fragment
+    assert 'data-similar-url="/moderation/comments/%d/similar"' % new.id in html(client.get("/moderation/"))
+    assert client.get("/moderation/comments/99999/similar").status_code == 404

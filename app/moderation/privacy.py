@@ -209,9 +209,11 @@ def erase(email: str, actor: User, *, placeholder_name: str | None = None) -> Er
         delete(Subscription).where(or_(*conditions)).execution_options(synchronize_session=False)).rowcount
     result.mails = db.session.execute(
         delete(OutboxMail).where(_mail_to(email)).execution_options(synchronize_session=False)).rowcount
-    result.mentions = _blank_out(email, exclude_comments=ids, actor=actor)
+    masked = _blank_out(email, exclude_comments=ids, actor=actor)
+    result.mentions = len(masked)
     db.session.commit()
-    search.refresh(comments=ids)  # the erased texts leave both search indexes
+    # The erased texts, and other comments the address was typed into, change in both indexes too.
+    search.refresh(comments=list(ids) + [row_id for model, row_id in masked if model == "Comment"])
     return result
 
 
@@ -255,8 +257,8 @@ def _mentions(email: str, exclude_comments=()) -> list[tuple]:
     return found
 
 
-def _blank_out(email: str, *, exclude_comments, actor: User) -> int:
-    """Replace the address wherever it was typed into another text; returns how many texts changed."""
+def _blank_out(email: str, *, exclude_comments, actor: User) -> set[tuple[str, int]]:
+    """Replace the address wherever it was typed into another text; returns (model, id) of what changed."""
     pattern = _pattern(email)
     changed: set[tuple[str, int]] = set()
     for column, row in _mentions(email, exclude_comments):
@@ -266,7 +268,7 @@ def _blank_out(email: str, *, exclude_comments, actor: User) -> int:
             service.record(row, "redact", actor=actor, from_status=row.status, to_status=row.status,
                            reason=f"{REASON}: an e-mail address was removed from the text")
         changed.add(key)
-    return len(changed)
+    return changed
 
 
 def _mail_to(email: str):

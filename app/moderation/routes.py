@@ -201,6 +201,15 @@ def _render_detail(comment: Comment, status: int = 200, reply_form: ReplyForm | 
     ), status
 
 
+@bp.get("/comments/<int:comment_id>/similar")
+@moderate
+def similar(comment_id: int):
+    """Earlier answered questions like this one, as a fragment the queue loads into an answer box."""
+    comment = _comment_or_404(comment_id)
+    found = search.similar_answered(comment.id) if comment.user_id is None else []
+    return render_template("search/_similar.html", similar=found)
+
+
 @bp.post("/comments/<int:comment_id>/reply")
 @moderate
 def reply(comment_id: int):

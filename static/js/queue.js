@@ -25,8 +25,23 @@
       }
     });
   }
+  // … and shows earlier answered questions like this one, so nobody writes the same answer twice.
+  function loadSimilar(box) {
+    const slot = box.querySelector("[data-similar]");
+    if (!slot || !box.dataset.similarUrl || box.dataset.similarLoaded) return;
+    box.dataset.similarLoaded = "1";
+    fetch(box.dataset.similarUrl, { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.text() : ""))
+      .then((html) => { slot.innerHTML = html; }) // rendered and escaped by the server's template
+      .catch(() => {});
+  }
   document.querySelectorAll("details.reply-box").forEach((box) => {
-    box.addEventListener("toggle", () => { if (box.open) { claimOn(box, box.dataset.claimUrl); box.querySelector("textarea").focus(); } });
+    box.addEventListener("toggle", () => {
+      if (!box.open) return;
+      claimOn(box, box.dataset.claimUrl);
+      loadSimilar(box);
+      box.querySelector("textarea").focus();
+    });
   });
   document.querySelectorAll("form.reply-form").forEach((form) => {
     const textarea = form.querySelector("textarea");
