@@ -4,6 +4,7 @@ The database is built the way production builds it (`flask db upgrade`, then `fl
 and the app is served by Werkzeug in a background thread for the whole session.
 """
 import os
+from contextlib import contextmanager
 import threading
 from pathlib import Path
 
@@ -48,14 +49,15 @@ def browser_type_launch_args(browser_type_launch_args):
 
 # --- the server ---------------------------------------------------------------------------------
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """Base URL (http://127.0.0.1:<port>) of the app with the demo content, served in a thread."""
+@contextmanager
+def serving(data_dir: Path, **settings):
+    """`(base_url, app)`: the real app built like production (migrations, `posts import` of the
+    demo posts), served by Werkzeug in a thread on 127.0.0.1 until the block ends."""
     with pytest.MonkeyPatch.context() as mp:  # a developer's BLOG_* variables must not leak in
         for key in list(os.environ):
             if key.startswith("BLOG_"):
                 mp.delenv(key)
-        app = create_app(make_settings(tmp_path_factory.mktemp("e2e-data")))
+        app = create_app(make_settings(data_dir, **settings))
 
     with app.app_context():
         upgrade()  # the schema the way production gets it: through the migrations
@@ -65,16 +67,23 @@ def live_server(tmp_path_factory):
     assert "Done: 0 created" not in result.output, result.output
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield f"http://127.0.0.1:{server.server_port}", app
     finally:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """Base URL (http://127.0.0.1:<port>) of the app with the demo content, served in a thread."""
+    with serving(tmp_path_factory.mktemp("e2e-data")) as (base_url, _app):
+        yield base_url
 
 
 @pytest.fixture(scope="session")
@@ -96,27 +105,5 @@ def comment_server(tmp_path_factory):
     The comment journeys post the real form, so the form must carry a valid CSRF token; `app` lets a
     test approve comments through the CLI and look into the database (`with app.app_context():`).
     """
-    with pytest.MonkeyPatch.context() as mp:  # a developer's BLOG_* variables must not leak in
-        for key in list(os.environ):
-            if key.startswith("BLOG_"):
-                mp.delenv(key)
-        app = create_app(make_settings(tmp_path_factory.mktemp("e2e-comments-data"), WTF_CSRF_ENABLED=True))
-
-    with app.app_context():
-        upgrade()
-
-    result = app.test_cli_runner().invoke(args=["posts", "import", str(DEMO_POSTS)])
-    assert result.exit_code == 0, f"posts import failed:\n{result.output}"
-    assert "Done: 0 created" not in result.output, result.output
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-comment-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", app
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        with app.app_context():
-            db.engine.dispose()
+    with serving(tmp_path_factory.mktemp("e2e-comments-data"), WTF_CSRF_ENABLED=True) as served:
+        yield served
