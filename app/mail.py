@@ -8,6 +8,7 @@ import logging
 import os
 import smtplib
 import ssl
+import time
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
@@ -35,8 +36,18 @@ def queue(to: str, subject: str, body: str, headers: dict | None = None) -> Outb
     return mail
 
 
+# When the mail server just failed, requests stop waiting for it (up to MAIL_TIMEOUT each) and
+# leave new mail in the outbox for `mail send-pending`: a bulk approval stays fast while SMTP is down.
+# Kept per app (and so per worker process).
+PAUSE_AFTER_FAILURE = 60.0
+_FAILED_AT = "dialog.mail_failed_at"
+
+
 def deliver(mails: list[OutboxMail]) -> int:
     """Try to send these just-committed messages now; failures stay in the outbox. Never raises."""
+    failed_at = current_app.extensions.get(_FAILED_AT)
+    if failed_at is not None and time.monotonic() - failed_at < PAUSE_AFTER_FAILURE:
+        return 0
     sent = 0
     for mail in mails:
         try:
@@ -74,11 +85,13 @@ def _attempt(mail: OutboxMail) -> int:
         transport = _smtp if current_app.config.get("MAIL_SERVER") else _file
         transport(message)
     except Exception as exc:  # noqa: BLE001 – any failure is recorded, retried later, never blocks the rest
+        current_app.extensions[_FAILED_AT] = time.monotonic()
         mail.attempts += 1
         mail.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
         db.session.commit()
         log.warning("mail %s to %s not sent (attempt %s): %s", mail.id, mail.to, mail.attempts, exc)
         return 0
+    current_app.extensions[_FAILED_AT] = None
     mail.attempts += 1
     mail.sent_at = utcnow()
     mail.last_error = ""

@@ -138,6 +138,20 @@ def test_deliver_with_server_down_does_not_raise_and_keeps_the_mail(app, dead_po
     assert "ConnectionRefusedError" in row.last_error
 
 
+def test_after_a_failure_requests_stop_waiting_for_the_mail_server(app, runner, smtp, dead_port):
+    """A bulk approval while SMTP hangs must not wait MAIL_TIMEOUT per mail: after one failure,
+    new mail stays in the outbox for `mail send-pending` for a minute."""
+    good_port = app.config["MAIL_PORT"]
+    app.config.update(MAIL_PORT=dead_port)
+    first, second = queued(to="a@example.org"), queued(to="b@example.org")
+    assert mail.deliver([db.session.get(OutboxMail, first)]) == 0
+    assert mail.deliver([db.session.get(OutboxMail, second)]) == 0
+    assert fresh(first).attempts == 1 and fresh(second).attempts == 0  # not even tried
+    app.config.update(MAIL_PORT=good_port)
+    assert runner.invoke(args=["mail", "send-pending"]).exit_code == 0  # the retry path ignores the pause
+    assert fresh(second).sent_at is not None
+
+
 def test_send_pending_retries_after_the_back_off_once_the_server_is_up(app, runner, smtp, dead_port):
     app.config.update(MAIL_PORT=dead_port)  # the server is "down"
     mail_id = queued()
