@@ -38,6 +38,7 @@ def sign_in(page, base_url):
     page.get_by_label("Passwort").fill(PASSWORD)
     page.get_by_role("button", name="Anmelden").click()
     expect(page).to_have_url(f"{base_url}/moderation/")
+    page.wait_for_load_state("load")  # queue.js (deferred) listens for the shortcuts from here on
 
 
 def test_moderator_approves_and_answers_in_one_step(staff_server, browser, screenshots_dir):
