@@ -3,7 +3,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from app import config as settings
-from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+from app.extensions import csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: dict | type | None = None) -> Flask:

@@ -12,31 +12,29 @@ from app.moderation.routes import PLACEHOLDERS, bp, moderate
 @bp.route("/canned", methods=["GET", "POST"])
 @moderate
 def canned():
-    form = CannedForm()
-    if form.validate_on_submit():
-        db.session.add(CannedResponse(title=form.title.data.strip(), lang=form.lang.data, body_md=form.body_md.data))
-        db.session.commit()
-        flash(_("Canned response saved."), "success")
-        return redirect(url_for("moderation.canned"))
-    responses = db.session.scalars(select(CannedResponse).order_by(CannedResponse.lang, CannedResponse.title)).all()
-    status = 400 if form.is_submitted() else 200
-    return render_template("moderation/canned.html", form=form, responses=responses, editing=None,
-                           placeholders=PLACEHOLDERS, delete_form=ActionForm()), status
+    return _save_or_show(None)
 
 
 @bp.route("/canned/<int:response_id>", methods=["GET", "POST"])
 @moderate
 def canned_edit(response_id: int):
-    response = db.session.get(CannedResponse, response_id) or abort(404)
-    form = CannedForm(obj=response)
+    return _save_or_show(db.session.get(CannedResponse, response_id) or abort(404))
+
+
+def _save_or_show(editing: CannedResponse | None):
+    """The list with the form: a new response (editing None) or changes to `editing`."""
+    form = CannedForm(obj=editing)
     if form.validate_on_submit():
+        response = editing or CannedResponse()
         form.populate_obj(response)
+        response.title = response.title.strip()
+        db.session.add(response)
         db.session.commit()
         flash(_("Canned response saved."), "success")
         return redirect(url_for("moderation.canned"))
     responses = db.session.scalars(select(CannedResponse).order_by(CannedResponse.lang, CannedResponse.title)).all()
     status = 400 if form.is_submitted() else 200
-    return render_template("moderation/canned.html", form=form, responses=responses, editing=response,
+    return render_template("moderation/canned.html", form=form, responses=responses, editing=editing,
                            placeholders=PLACEHOLDERS, delete_form=ActionForm()), status
 
 

@@ -32,6 +32,7 @@ from app.models import (
     Comment, CommentStatus, ModerationEvent, OutboxMail, Report, StaffNote, Subscription, User, utcnow,
 )
 from app.moderation import service
+from app.moderation.queue import escape_like
 
 EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']{2,}$")
 MAX_LENGTH = 254
@@ -250,7 +251,7 @@ def _mentions(email: str, exclude_comments=()) -> list[tuple]:
     found = []
     for column in _free_text_columns():
         model = column.class_
-        stmt = select(model).where(func.lower(column).like(f"%{_escape_like(email)}%", escape="\\"))
+        stmt = select(model).where(func.lower(column).like(f"%{escape_like(email)}%", escape="\\"))
         if model is Comment and exclude_comments:
             stmt = stmt.where(Comment.id.not_in(list(exclude_comments)))
         found += [(column, row) for row in db.session.scalars(stmt) if pattern.search(getattr(row, column.key) or "")]
@@ -274,8 +275,5 @@ def _blank_out(email: str, *, exclude_comments, actor: User) -> set[tuple[str, i
 def _mail_to(email: str):
     """Outbox rows addressed to `email` (plain, or as "Name <address>")."""
     return or_(func.lower(OutboxMail.to) == email,
-               func.lower(OutboxMail.to).like(f"%<{_escape_like(email)}>", escape="\\"))
+               func.lower(OutboxMail.to).like(f"%<{escape_like(email)}>", escape="\\"))
 
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -55,15 +55,22 @@ def privacy_lookup():
     return _page(email, privacy.lookup(email))
 
 
+def _posted_email(form):
+    """The normalised address from a privacy form, or the page answering why it cannot be used."""
+    if not form.validate():
+        return None, _page(message=_("The form was incomplete; please try again."), status=400)
+    email = privacy.normalize(form.email.data)
+    if email is None:
+        return None, _invalid(form.email.data or "")
+    return email, None
+
+
 @bp.post("/privacy/export")
 @moderate
 def privacy_export():
-    form = ExportForm()
-    if not form.validate():
-        return _page(message=_("The form was incomplete; please try again."), status=400)
-    email = privacy.normalize(form.email.data)
-    if email is None:
-        return _invalid(form.email.data or "")
+    email, refused = _posted_email(ExportForm())
+    if refused:
+        return refused
     findings = privacy.lookup(email)
     if not findings.comments and not findings.subscriptions and not findings.mails:
         return _page(email, findings, message=_("Nothing is stored about this address."), status=404)
@@ -83,11 +90,9 @@ def privacy_export():
 @moderate
 def privacy_erase():
     form = EraseForm()
-    if not form.validate():
-        return _page(message=_("The form was incomplete; please try again."), status=400)
-    email = privacy.normalize(form.email.data)
-    if email is None:
-        return _invalid(form.email.data or "")
+    email, refused = _posted_email(form)
+    if refused:
+        return refused
     findings = privacy.lookup(email)
     if (form.confirm.data or "").strip().lower() != email:
         return _page(email, findings, status=400, erase_form=form,

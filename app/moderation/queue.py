@@ -104,7 +104,7 @@ def build(f: QueueFilter, actor: User, now: datetime, goals: Targets):
     if f.breaching:
         stmt = stmt.where(goals.breaching(now))
     if f.q:
-        like = f"%{_escape_like(f.q.lower())}%"
+        like = f"%{escape_like(f.q.lower())}%"
         stmt = stmt.where(or_(func.lower(Comment.author_name).like(like, escape="\\"),
                               func.lower(Comment.author_email).like(like, escape="\\"),
                               func.lower(Comment.body_md).like(like, escape="\\")))
@@ -193,5 +193,6 @@ def waiting_per_thread(root_ids: set[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
-def _escape_like(text: str) -> str:
+def escape_like(text: str) -> str:
+    """Text searched with LIKE … ESCAPE '\\': its own %, _ and backslashes match only themselves."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
