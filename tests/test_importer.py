@@ -225,3 +225,13 @@ def test_categories_file_sets_response_targets(runner, posts_dir):
     (posts_dir / "categories.yml").write_text("- name: Netzkultur\n  response_target_hours: soon\n")
     result = run_import(runner, posts_dir)
     assert result.exit_code == 1 and "response_target_hours of 'Netzkultur' must be a positive number" in result.output
+
+
+def test_a_body_that_cannot_be_formatted_is_reported_and_the_others_imported(tmp_path, runner, app):
+    """A file whose Markdown cannot be rendered within the limits is named with the reason (review finding 1)."""
+    (tmp_path / "gut.md").write_text("---\ntitle: Gut\n---\nText.\n", encoding="utf-8")
+    (tmp_path / "tief.md").write_text("---\ntitle: Tief\n---\n" + "> " * 5000 + "\n", encoding="utf-8")
+    result = runner.invoke(args=["posts", "import", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "tief.md" in result.output and "cannot be formatted: nested too deeply" in result.output
+    assert "gut.md" in result.output

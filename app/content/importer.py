@@ -4,6 +4,7 @@ Creates or updates by slug, skips files whose bytes did not change, creates miss
 tags and authors. A bad file is reported with its reason and skipped; the others still import.
 """
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
+from app import markup
 from app.content.files import PageSource, PostSource, SourceError, read_page, read_post
 from app.content.publishing import apply_page_body, apply_post_body
 from app.content.slugs import slugify
@@ -160,8 +162,9 @@ class Importer:
             raise SourceError(f"slug {slug!r} is already used by {owner}")
 
     def _fill_post(self, post: Post, source: PostSource, name: str) -> None:
-        apply_post_body(post, source.body, summary=source.summary, internal_hosts=self.internal_hosts,
-                        words_per_minute=self.words_per_minute)
+        with _formatting():
+            apply_post_body(post, source.body, summary=source.summary, internal_hosts=self.internal_hosts,
+                            words_per_minute=self.words_per_minute)
         post.title = source.title
         post.lang = source.lang
         post.status = source.status
@@ -177,7 +180,8 @@ class Importer:
         post.updated_at = self.now()
 
     def _fill_page(self, page: Page, source: PageSource, name: str) -> None:
-        apply_page_body(page, source.body, summary=source.summary, internal_hosts=self.internal_hosts)
+        with _formatting():
+            apply_page_body(page, source.body, summary=source.summary, internal_hosts=self.internal_hosts)
         page.title = source.title
         page.lang = source.lang
         page.in_footer = source.in_footer
@@ -226,3 +230,12 @@ class Importer:
             return path.relative_to(self.directory).as_posix()
         except ValueError:
             return str(path)
+
+
+@contextmanager
+def _formatting():
+    """A body that cannot be rendered within the limits is this file's error, named in the report."""
+    try:
+        yield
+    except markup.RenderError as exc:
+        raise SourceError(f"the text cannot be formatted: {exc.detail}") from None
