@@ -3,6 +3,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from app import config as settings
+from app.converters import BoundedIntegerConverter
 from app.extensions import csrf, db, limiter, login_manager, migrate
 
 
@@ -23,14 +24,16 @@ def create_app(config: dict | type | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     register_extensions(app)
+    # Before the blueprints: their rules pick the converter up when they are added.
+    app.url_map.converters["int"] = BoundedIntegerConverter
     register_blueprints(app)
     register_cli(app)
     return app
 
 
 def register_extensions(app: Flask) -> None:
-    from app import i18n
-    from app.models import User
+    from app import i18n, security
+    from app.users import sessions
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(settings.PROJECT_ROOT / "migrations"))
@@ -41,16 +44,11 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     limiter.init_app(app)
     i18n.init_app(app)
+    security.init_app(app)
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        number, _sep, token = user_id.partition(":")
-        if not number.isdigit() or len(number) > 18:
-            return None
-        user = db.session.get(User, int(number))
-        if user is None or (token and token != user.session_token):
-            return None  # the password changed since this session or cookie was made
-        return user
+    def load_user(cookie_id: str):
+        return sessions.load(cookie_id)  # None once that sign-in has ended (logout, password, deactivation)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -2,6 +2,7 @@
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,6 +18,7 @@ class Config:
     SITE_NAME = "Sternwelle Blog"
     SITE_DESCRIPTION = "Das Blog der Sternwelle Kommunikation GmbH: Netz, Technik, Kundenservice und Netzkultur."
     SITE_URL = None  # e.g. "https://blog.example.org"; None: taken from the request
+    TRUSTED_HOSTS = None  # Host headers answered (others get 400); None: SITE_URL's host, else localhost only
     TEAM_NAME = "Sternwelle-Team"
     TIMEZONE = "Europe/Berlin"
     LANGUAGES = ["de", "en"]
@@ -37,15 +39,21 @@ class Config:
     COMMENT_RATE_LIMIT = "5 per minute"  # per client; "" or null disables
     COMMENT_MAX_LINKS = 2  # a trusted commenter with more links goes to the queue
     COMMENT_BLOCKLIST = ["viagra", "cialis", "casino bonus", "crypto giveaway", "payday loan"]
+    COMMENT_RESERVED_NAMES = ["Sternwelle"]  # reader names containing these (or TEAM_NAME, or a staff name) wait
     COMMENT_DUPLICATE_SECONDS = 120  # the same text twice within this time is stored once
     COMMENTS_CLOSE_AFTER_DAYS = None  # e.g. 90: comments close by themselves after that many days
     IP_HASH_RETENTION_DAYS = 30  # `comments anonymize` clears IP hashes older than this
     PROXY_COUNT = 0  # reverse proxies in front of the app (X-Forwarded-For hops to trust)
     RATELIMIT_STORAGE_URI = "memory://"  # e.g. redis://… to share limits between workers
+    RATELIMIT_HEADERS_ENABLED = True  # a 429 says when to try again (Retry-After)
 
     # Staff and moderation
-    LOGIN_RATE_LIMIT_CLIENT = "20 per 15 minutes"  # failed logins per client address
-    LOGIN_RATE_LIMIT_ACCOUNT = "10 per 15 minutes"  # failed logins per account name (too low locks people out)
+    # Failed logins. A browser that signed in to an account before (signed device cookie) is held
+    # to its own limit only, so strangers guessing elsewhere can never lock the owner out.
+    LOGIN_RATE_LIMIT_CLIENT = "20 per 15 minutes"  # per client address, from browsers unknown to the account
+    LOGIN_RATE_LIMIT_ACCOUNT = "5 per minute"  # per account, from all unknown browsers together: slows guessing
+    LOGIN_RATE_LIMIT_DEVICE = "10 per 15 minutes"  # per known browser (a stolen device cookie gains little)
+    LOGIN_SESSION_HOURS = 12  # a sign-in without "stay signed in" ends on the server after this long
     RESPONSE_TARGET_MINUTES = 240  # first-answer target for posts without a category
     BUSINESS_HOURS = [8, 18]  # Mon–Fri, in TIMEZONE, for categories that count business hours only
     CLAIM_MINUTES = 5  # a claim ("Anna answers this") lapses after this long without renewal
@@ -67,11 +75,21 @@ class Config:
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     WTF_CSRF_TIME_LIMIT = None  # a comment may take longer to write than an hour
+    MAX_CONTENT_LENGTH = 1024 * 1024  # bytes per request body (the longest text allowed is ~40 kB); more: 413
+    MAX_FORM_MEMORY_SIZE = 200_000  # bytes per multipart text field: 5× the longest, so the form's own message shows
+    MAX_FORM_PARTS = 200  # fields per multipart body; the queue's bulk form sends one per selected comment
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = 30 * 24 * 3600  # "stay signed in" lasts 30 days, not Flask-Login's 365
+    # Sent on every response; no inline scripts or styles anywhere, https images for staff-written posts.
+    CONTENT_SECURITY_POLICY = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+        "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'; object-src 'none'"
+    )
+    STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"  # sent only when SITE_URL is https://
 
 
 class TestConfig(Config):
@@ -84,6 +102,7 @@ class TestConfig(Config):
     COMMENT_RATE_LIMIT = ""
     LOGIN_RATE_LIMIT_CLIENT = "1000 per minute"
     LOGIN_RATE_LIMIT_ACCOUNT = "1000 per minute"
+    LOGIN_RATE_LIMIT_DEVICE = "1000 per minute"
     REPORT_RATE_LIMIT = "1000 per minute"
 
 
@@ -117,9 +136,22 @@ def finalize(config) -> None:
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True
 
+    config["TRUSTED_HOSTS"] = _trusted_hosts(config.get("TRUSTED_HOSTS"), config.get("SITE_URL"))
+
     config["BABEL_DEFAULT_LOCALE"] = config["DEFAULT_LANGUAGE"]
     config["BABEL_DEFAULT_TIMEZONE"] = config["TIMEZONE"]
     config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "app" / "translations")
+
+
+def _trusted_hosts(configured, site_url: str | None) -> list[str]:
+    """The hosts Flask answers: the user's own list if given ([] allows any), else the site's own host."""
+    if isinstance(configured, str):  # BLOG_TRUSTED_HOSTS=blog.example.org,www.example.org
+        configured = [host.strip() for host in configured.split(",") if host.strip()]
+    if configured is not None:
+        return list(configured)
+    site_host = urlsplit(site_url or "").hostname
+    # Without SITE_URL links are built on the Host header, so only a local address may appear there.
+    return [site_host] if site_host else ["127.0.0.1", "localhost"]
 
 
 def _stored_secret_key(path: Path) -> str:

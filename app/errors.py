@@ -1,12 +1,34 @@
 """Error pages in the site's layout; a failed request rolls its database session back."""
 from flask import Flask, abort, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask.globals import request_ctx
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, SecurityError
 
 from app.extensions import db
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+SUBMIT_METHODS = ("POST", "PUT", "PATCH", "DELETE")  # the methods Flask-WTF reads a body for
+
+
+def _reject_other_bodies():
+    """Every form here is an HTML form without file fields; another body is answered 415 before a view reads it.
+
+    Flask-WTF would otherwise load a JSON body or uploaded files into the form, and their lists,
+    numbers, nulls and file objects crash code written for strings. Requests that were not routed
+    are left to their routing error (404, 405, a foreign Host), as Flask-WTF's CSRF check does.
+    """
+    if request.method not in SUBMIT_METHODS or not request.endpoint:
+        return
+    if request.mimetype in FORM_TYPES:
+        if request.files:
+            abort(415)
+    elif request.mimetype or request.content_length or request.headers.get("Transfer-Encoding"):
+        abort(415)
 
 
 def _reject_nul_bytes():
     """No browser sends NUL; PostgreSQL refuses it in text. Answer 400 instead of failing deeper."""
+    if not request.endpoint:  # not routed (404, 405, a foreign Host): that error answers, as with CSRF
+        return
     if "\x00" in request.path or any("\x00" in v for v in request.args.values()):
         abort(400)
     if request.method == "POST" and any("\x00" in v for v in request.form.values()):
@@ -14,13 +36,28 @@ def _reject_nul_bytes():
 
 
 def init_app(app: Flask) -> None:
+    # First of all hooks, before the CSRF check: its error handler re-reads the comment form.
+    app.before_request_funcs.setdefault(None, []).insert(0, _reject_other_bodies)
     app.before_request(_reject_nul_bytes)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         # Keep headers such as Allow (405) or Retry-After (429); the body is ours.
         headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
-        return render_template("errors/error.html", code=error.code, error=error), error.code, headers
+        # Our own abort(400, description=…) says what was wrong, in the reader's language; a
+        # library's description (CSRF, Werkzeug) is English and technical, so it is not shown.
+        detail = error.description if type(error) is BadRequest and error.description != BadRequest.description \
+            else None
+        return render_template("errors/error.html", code=error.code, error=error, detail=detail), error.code, headers
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error: SecurityError):
+        # A Host outside TRUSTED_HOSTS leaves the request without URL building; bind it to no host
+        # so the layout's links come out as plain paths and the forged name appears nowhere.
+        if request_ctx.url_adapter is None:
+            request_ctx.url_adapter = app.url_map.bind("", script_name=request.root_path or "/",
+                                                       url_scheme=request.scheme)
+        return http_error(error)
 
     @app.errorhandler(InternalServerError)
     def server_error(error):

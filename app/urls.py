@@ -2,6 +2,8 @@
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, request, url_for
+from werkzeug.exceptions import SecurityError
+from werkzeug.wsgi import host_is_trusted
 
 
 DEFAULT_SITE_URL = "http://127.0.0.1:5000"  # links in mails sent from the CLI without BLOG_SITE_URL
@@ -10,14 +12,27 @@ DEFAULT_SITE_URL = "http://127.0.0.1:5000"  # links in mails sent from the CLI w
 def absolute_url(endpoint: str, **values) -> str:
     """An absolute URL: on BLOG_SITE_URL when set (behind a proxy), else on the request's host.
 
-    Works outside a request too (mails sent by the CLI), where the site URL is the only base.
+    The request's host only if it is one of TRUSTED_HOSTS; otherwise, and outside a request (mails
+    sent by the CLI), the site URL is the only base.
     """
     base = current_app.config.get("SITE_URL")
     if has_request_context():
         if base:
             return base.rstrip("/") + url_for(endpoint, **values)
-        return url_for(endpoint, _external=True, **values)
+        if _request_host_trusted():
+            return url_for(endpoint, _external=True, **values)
     return site_url(endpoint, **values)
+
+
+def _request_host_trusted() -> bool:
+    """True if the Host header names one of TRUSTED_HOSTS (an empty list trusts nothing here)."""
+    trusted = current_app.config.get("TRUSTED_HOSTS")
+    if not trusted:
+        return False  # TRUSTED_HOSTS = [] lets Flask answer any Host; links must still not carry it
+    try:
+        return host_is_trusted(request.host, trusted)
+    except SecurityError:  # Flask refused the host already; the error page must not name it
+        return False
 
 
 def site_url(endpoint: str, **values) -> str:

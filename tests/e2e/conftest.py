@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
+from playwright.sync_api import BrowserContext, ConsoleMessage, Error as PlaywrightError, Page, WebError
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -29,22 +30,111 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
+# Debian's Chromium, not a browser Playwright downloads (also used by tests outside this folder).
+CHROMIUM = {
+    "executable_path": "/usr/bin/chromium",
+    "args": [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ],
+}
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
-    return {
-        **browser_type_launch_args,
-        "executable_path": "/usr/bin/chromium",
-        "args": [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ],
-    }
+    return {**browser_type_launch_args, **CHROMIUM}
+
+
+# --- what the browser complains about fails the test --------------------------------------------
+
+# Chromium words a blocked inline script "Executing inline script violates the following Content
+# Security Policy directive …"; older builds and other resource types say "Refused to …".
+CSP_MARKERS = ("content security policy", "refused to")
+PROBLEMS = pytest.StashKey["BrowserProblems"]()
+
+
+class BrowserProblems:
+    """Collects Content-Security-Policy violations and uncaught JavaScript errors in watched contexts."""
+
+    def __init__(self):
+        self.found: list[str] = []
+        self.contexts: list[BrowserContext] = []
+
+    def watch(self, context: BrowserContext) -> BrowserContext:
+        """Listen to every page of `context`, present and future; returns the context."""
+        context.on("console", self._console)
+        context.on("weberror", self._error)
+        self.contexts.append(context)
+        return context
+
+    def take(self) -> list[str]:
+        """What was reported so far (events still on their way included), and forget it."""
+        self._flush()
+        found, self.found = self.found, []
+        return found
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type == "error" and any(marker in message.text.lower() for marker in CSP_MARKERS):
+            self.found.append(f"CSP violation on {_url(message.page)}: {message.text}")
+
+    def _error(self, error: WebError) -> None:
+        self.found.append(f"JavaScript error on {_url(error.page)}: {error.error}")
+
+    def _flush(self) -> None:
+        # The sync API only dispatches browser events while it waits: give the last ones a moment.
+        for context in self.contexts:
+            for page in context.pages:
+                if not page.is_closed():
+                    try:
+                        page.wait_for_timeout(50)
+                        return
+                    except PlaywrightError:
+                        continue
+
+
+def _url(page: Page | None) -> str:
+    return page.url if page is not None else "an unknown page"
+
+
+@pytest.fixture(autouse=True)
+def browser_problems(request, monkeypatch) -> BrowserProblems:
+    """Watches every context and page a test opens (the `page`/`context`/`new_context` fixtures and
+    `browser.new_context()`/`new_page()`); `pytest_runtest_call` fails the test on what was found.
+    A test that provokes a problem on purpose takes it out with `browser_problems.take()`."""
+    problems = BrowserProblems()
+    request.node.stash[PROBLEMS] = problems
+    if "browser" in request.fixturenames:  # the tests that use no browser must not start one
+        browser = request.getfixturevalue("browser")
+        new_context, new_page = browser.new_context, browser.new_page
+
+        def watched_context(*args, **kwargs) -> BrowserContext:
+            return problems.watch(new_context(*args, **kwargs))
+
+        def watched_page(*args, **kwargs) -> Page:
+            page = new_page(*args, **kwargs)
+            problems.watch(page.context)
+            return page
+
+        monkeypatch.setattr(browser, "new_context", watched_context)
+        monkeypatch.setattr(browser, "new_page", watched_page)
+    return problems
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After the test body (its contexts still open): fail it on what the browser reported."""
+    result = yield
+    problems = item.stash.get(PROBLEMS, None)
+    found = problems.take() if problems is not None else []
+    if found:
+        pytest.fail("The browser reported:\n" + "\n".join(f"- {line}" for line in found), pytrace=False)
+    return result
 
 
 # --- the server ---------------------------------------------------------------------------------

@@ -1,0 +1,15 @@
+"""URL converters: the app's `<int:…>` takes only values every database can compare with an id."""
+from werkzeug.routing import IntegerConverter, Map
+
+MAX_ID = 2**63 - 1  # the largest signed 64-bit integer: SQLite's INTEGER, PostgreSQL's BIGINT
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """`<int:…>` for ids and numbers: ASCII digits up to MAX_ID; anything else is simply not found."""
+
+    # Werkzeug's `\d+` also matches other scripts' digits (e.g. Arabic-Indic): a second URL per page.
+    regex = r"[0-9]+"
+
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
