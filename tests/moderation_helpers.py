@@ -1,10 +1,21 @@
 """Signing staff in for view tests."""
+from datetime import timedelta
+
+from app.extensions import db
 from app.models import Role
+from app.users import sessions
+
+
+def cookie_id(user) -> str:
+    """Flask-Login's id for a new sign-in of `user`, as the login form would open it."""
+    token = sessions.start(user, lifetime=timedelta(days=1))
+    db.session.commit()
+    return f"{user.id}:{token}"
 
 
 def login(client, user):
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = cookie_id(user)
         session["_fresh"] = True
     return user
 

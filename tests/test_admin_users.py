@@ -7,6 +7,7 @@ from sqlalchemy import select
 from app.admin.routes import change_problem
 from app.extensions import db
 from app.models import Role, User
+from tests.moderation_helpers import cookie_id
 
 PASSWORD = "correct horse battery"
 
@@ -25,7 +26,7 @@ def signed_in(app, user):
     client = app.test_client()
     client.set_cookie("lang", "en")  # English msgids, whatever the German catalogue says
     with client.session_transaction() as s:
-        s["_user_id"] = str(user.id)
+        s["_user_id"] = cookie_id(user)
         s["_fresh"] = True
     return client
 

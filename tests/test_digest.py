@@ -10,13 +10,14 @@ from app.models import CommentStatus, OutboxMail, ResponseStatus, Role, User, ut
 from app.moderation import digest as digests
 from tests.comment_helpers import add_comment
 from tests.smtp import dead_port, smtp  # noqa: F401 (fixtures)
+from tests.moderation_helpers import cookie_id
 
 WAITING = ResponseStatus.NEEDS_ANSWER
 
 
 def login(client, user) -> None:
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = cookie_id(user)
         session["_fresh"] = True
 
 

@@ -14,6 +14,7 @@ from app.auth.permissions import ROLE_PERMISSIONS, Permission
 from app.extensions import db
 from app.models import CannedResponse, CommentStatus, Role
 from tests.comment_helpers import add_comment
+from tests.moderation_helpers import cookie_id
 
 # Endpoints anybody may use without signing in. Adding one here is a decision: say why in review.
 PUBLIC = {
@@ -122,7 +123,7 @@ def client_for(app, user):
     client = app.test_client()
     if user is not None:
         with client.session_transaction() as s:
-            s["_user_id"] = str(user.id)
+            s["_user_id"] = cookie_id(user)
             s["_fresh"] = True
     return client
 

@@ -13,6 +13,7 @@ from app.models import (
 )
 from app.moderation import privacy
 from tests.comment_helpers import add_comment
+from tests.moderation_helpers import cookie_id
 
 EMAIL = "petra@example.org"
 STORED = "Petra@Example.ORG"  # as she typed it once
@@ -23,7 +24,7 @@ EN = {"Accept-Language": "en"}
 
 def login(client, user) -> None:
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = cookie_id(user)
         session["_fresh"] = True
 
 

@@ -12,6 +12,7 @@ from app.models import Comment, CommentStatus, ModerationEvent, ResponseStatus, 
 from app.moderation import stats
 from app.moderation.queue import Targets
 from tests.comment_helpers import add_comment
+from tests.moderation_helpers import cookie_id
 
 S, R = CommentStatus, ResponseStatus
 UTC = timezone.utc
@@ -46,7 +47,7 @@ def staff(post, at: datetime, user, **kw) -> Comment:
 
 def login(client, user) -> None:
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = cookie_id(user)
         session["_fresh"] = True
 
 

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import Comment, CommentStatus, OutboxMail, Role, Subscription
 from app.moderation import service as moderation
 from tests.smtp import smtp  # noqa: F401 (fixture)
+from tests.moderation_helpers import cookie_id
 
 TITLE = "Glasfaser für alle"
 ENGLISH = {"Accept-Language": "en"}
@@ -77,7 +78,7 @@ def subscribed(client, runner, smtp, post, email, body, headers=ENGLISH):
 
 def login(client, user) -> None:
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = cookie_id(user)
         session["_fresh"] = True
 
 

@@ -8,7 +8,9 @@ from app.admin.forms import UserCreateForm, UserEditForm
 from app.auth.permissions import Permission, permission_required
 from app.extensions import db
 from app.models import Role, User
-from app.users.service import EMAIL, MIN_PASSWORD_LENGTH, UserError, create_user, generate_password, set_password
+from app.users.service import (
+    EMAIL, MIN_PASSWORD_LENGTH, UserError, create_user, deactivate, generate_password, set_password,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 manage_users = permission_required(Permission.MANAGE_USERS)
@@ -95,6 +97,8 @@ def _apply_changes(user: User, form: UserEditForm) -> str | None:
     user.display_name = form.display_name.data.strip()
     user.email = email
     user.role = role
+    if user.active and not active:
+        deactivate(user)  # its open sign-ins end with it
     user.active = active
     return generated
 

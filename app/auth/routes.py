@@ -1,7 +1,18 @@
-"""Signing in and out. Messages never tell whether an account exists."""
+"""Signing in and out. Messages never tell whether an account exists.
+
+Every sign-in is a row on the server (`users.sessions`): logout, a new password and deactivation
+end it, so a copied cookie stops working. Failed attempts are limited per client address and
+per account for browsers the account has never signed in from, and per browser for those it
+has (a signed device cookie): a stranger can slow guessing down for everyone else, never lock
+the owner out of their own browser.
+"""
+import secrets
+from datetime import timedelta
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from werkzeug.exceptions import MethodNotAllowed, TooManyRequests
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -11,25 +22,56 @@ from app.auth.permissions import Permission, can, login_required
 from app.extensions import db, limiter
 from app.models import User
 from app.urls import safe_next
+from app.users import sessions
+from app.users.service import set_password
 
 bp = Blueprint("auth", __name__)
 
 # Compared against when the user does not exist, so a wrong name takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a real password")
 
+DEVICE_COOKIE = "dialog_device"
+DEVICE_DAYS = 365
+DEVICE_ACCOUNTS = 10  # accounts remembered per browser
+
 
 def _login_failed(response) -> bool:
     return response.status_code != 302
 
 
+def _attempted_name() -> str:
+    return (request.form.get("username") or "").strip().lower()[:64]
+
+
+def _device() -> dict:
+    """This browser's device cookie: {"d": random id, "u": [user names that signed in here]}."""
+    try:
+        data = _device_signer().loads(request.cookies.get(DEVICE_COOKIE, ""), max_age=DEVICE_DAYS * 86400)
+    except BadSignature:
+        return {}
+    return data if isinstance(data, dict) and isinstance(data.get("u"), list) else {}
+
+
+def _known_device() -> bool:
+    """This browser signed in to the account it now tries (its own, tighter limit applies)."""
+    return _attempted_name() in _device().get("u", [])
+
+
 def _account_key() -> str:
-    return "login-account:" + (request.form.get("username") or "").strip().lower()
+    return "login-account:" + _attempted_name()
+
+
+def _device_key() -> str:
+    return "login-device:" + str(_device().get("d", ""))
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_CLIENT"], methods=["POST"], deduct_when=_login_failed)
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_CLIENT"], methods=["POST"], deduct_when=_login_failed,
+               exempt_when=_known_device)
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"], methods=["POST"], key_func=_account_key,
-               deduct_when=_login_failed)
+               deduct_when=_login_failed, exempt_when=_known_device)
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_DEVICE"], methods=["POST"], key_func=_device_key,
+               deduct_when=_login_failed, exempt_when=lambda: not _known_device())
 def login():
     form = LoginForm()
     if request.method == "GET":
@@ -44,8 +86,10 @@ def login():
             session.clear()  # a fresh session (and CSRF token) for the signed-in user
             if own:
                 session["own_comments"] = own
-            login_user(user, remember=form.remember.data)
-            return redirect(_landing(safe_next(form.next.data, fallback="")))
+            _sign_in(user, remember=bool(form.remember.data))
+            response = redirect(_landing(safe_next(form.next.data, fallback="")))
+            _remember_device(response, user.username)
+            return response
         form.password.errors.append(_("User name or password is wrong."))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
@@ -55,6 +99,9 @@ def login():
 def logout():
     if request.method != "POST":  # signing out changes state: never on a GET (link prefetchers)
         raise MethodNotAllowed(valid_methods=["POST"])
+    if current_user.is_authenticated:
+        sessions.end(current_user.login_token)  # on the server: a copy of the cookie opens nothing now
+        db.session.commit()
     session.clear()
     logout_user()  # after clearing: it leaves the note that deletes the remember cookie
     flash(_("You are signed out."), "success")
@@ -69,9 +116,10 @@ def change_password():
         if not current_user.check_password(form.current.data):
             form.current.errors.append(_("The current password is wrong."))
         else:
-            current_user.set_password(form.new.data)
-            db.session.commit()
-            login_user(current_user._get_current_object())  # this session goes on; all others end
+            user = current_user._get_current_object()
+            set_password(user, form.new.data)  # ends every sign-in of the account …
+            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+            _sign_in(user, remember=remembered)  # … but this browser's goes on, as a new one
             flash(_("Your password has been changed."), "success")
             return redirect(_landing(""))
     status = 400 if request.method == "POST" else 200
@@ -81,8 +129,32 @@ def change_password():
 @bp.errorhandler(TooManyRequests)
 def too_many_logins(error):
     form = LoginForm()
-    form.password.errors = [_("Too many failed attempts. Please wait a few minutes and try again.")]
-    return render_template("auth/login.html", form=form), 429
+    form.password.errors = [_("Too many failed attempts. Please wait a minute and try again.")]
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() == "retry-after"]
+    return render_template("auth/login.html", form=form), 429, headers
+
+
+def _sign_in(user: User, *, remember: bool) -> None:
+    """A new sign-in on the server, then in this browser's cookies."""
+    config = current_app.config
+    lifetime = timedelta(seconds=config["REMEMBER_COOKIE_DURATION"]) if remember \
+        else timedelta(hours=config["LOGIN_SESSION_HOURS"])
+    sessions.start(user, lifetime=lifetime)
+    db.session.commit()
+    login_user(user, remember=remember)
+
+
+def _remember_device(response, username: str) -> None:
+    """Mark this browser as one the account signs in from (its guesses are then counted apart)."""
+    device = _device()
+    names = [n for n in device.get("u", []) if n != username.lower()] + [username.lower()]
+    value = _device_signer().dumps({"d": device.get("d") or secrets.token_urlsafe(12), "u": names[-DEVICE_ACCOUNTS:]})
+    response.set_cookie(DEVICE_COOKIE, value, max_age=DEVICE_DAYS * 86400, httponly=True, samesite="Lax",
+                        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")), path=url_for("auth.login"))
+
+
+def _device_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="login-device")
 
 
 def _landing(target: str) -> str:

@@ -1,10 +1,11 @@
 """Staff accounts (readers comment without one)."""
 import hashlib
+import secrets
 from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -36,14 +37,13 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
 
-    def get_id(self) -> str:
-        """Flask-Login's id in the session and the remember cookie; it changes with the password,
-        so setting a new password signs the account out everywhere else."""
-        return f"{self.id}:{self.session_token}"
+    # The sign-in this object was loaded for (set by login and the user loader, never stored here).
+    login_token = None
 
-    @property
-    def session_token(self) -> str:
-        return hashlib.sha256((self.password_hash or "").encode()).hexdigest()[:16]
+    def get_id(self) -> str:
+        """Flask-Login's id in the session and the remember cookie: the account and one sign-in
+        (`LoginSession`), so ending that sign-in on the server ends every copy of the cookie."""
+        return f"{self.id}:{self.login_token or ''}"
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -53,3 +53,24 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} ({self.role})>"
+
+
+class LoginSession(db.Model):
+    """One sign-in of a staff member (a browser, until logout). Session and remember cookies name it;
+    deleting the row ends it, so a cookie copied before logout opens nothing afterwards."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the token in the cookie
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_urlsafe(32)
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()

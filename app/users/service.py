@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select
 
 from app.extensions import db
 from app.models import Role, User
+from app.users import sessions
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -56,8 +57,16 @@ def create_user(username: str, *, email: str, role: str, password: str,
 
 
 def set_password(user: User, password: str) -> None:
+    """A new password; every sign-in of the account ends (the caller commits)."""
     check_password(password)
     user.set_password(password)
+    sessions.end_all(user)
+
+
+def deactivate(user: User) -> None:
+    """Close the account: it can no longer sign in, and its open sign-ins end (the caller commits)."""
+    user.active = False
+    sessions.end_all(user)
 
 
 def check_password(password: str) -> None:
