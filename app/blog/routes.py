@@ -76,7 +76,7 @@ def render_post_page(post, form=None, status: int = 200, message: str | None = N
         "blog/post.html", post=post, older=older, newer=newer,
         show_toc=len(post.toc) >= config["TOC_MIN_HEADINGS"], threads=thread_page, form=form,
         comments_open=comment_service.comments_open(post, rules, now), form_message=message,
-        reply_to=reply_to, editable=editable, comment_counts={post.id: thread_page.approved},
+        reply_to=reply_to, editable=editable, own_ids=own, comment_counts={post.id: thread_page.approved},
         just_posted=_just_posted(thread_page),
     ), status
 
@@ -100,6 +100,8 @@ def tag(slug: str):
 def author(username: str):
     user = db.session.scalar(select(User).where(User.username == username)) or abort(404)
     stmt = queries.by_author(queries.visible_posts(utcnow()), user)
+    if db.session.scalar(stmt.limit(1)) is None:  # staff without published posts have no public page
+        abort(404)
     return _listing(stmt, heading=user.display_name, kind=_("Author"))
 
 
