@@ -14,6 +14,18 @@ def post_comment(client, slug, **fields):
     return client.post(f"/posts/{slug}/comments", data={k: v for k, v in data.items() if v is not None})
 
 
+def wrote(client, app, *comments) -> None:
+    """Give `client` the reader cookie of the browser that wrote `comments` (once one of them is
+    approved, that browser is trusted with its address)."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    from app.comments.reader import READER_COOKIE
+
+    value = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="reader-proof").dumps(
+        {"c": [c.id for c in comments], "a": []})
+    client.set_cookie(READER_COOKIE, value)
+
+
 def add_comment(post, parent=None, status=CommentStatus.APPROVED, name="Leser", email="leser@example.org",
                 body="Ein Kommentar.", minutes_ago=60, commit=True, **kw):
     """Insert a comment directly (bypassing the form), with root and depth like the service sets them."""

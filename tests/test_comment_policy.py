@@ -21,13 +21,43 @@ def test_staff_is_approved_even_with_links():
 
 
 def test_trusted_author_is_approved():
-    assert (decide(approved_before=1).status, decide(approved_before=1).reason) == ("approved", "trusted")
+    d = decide(approved_before=1, proven=True)
+    assert (d.status, d.reason) == ("approved", "trusted")
+
+
+def test_an_address_alone_earns_no_trust():
+    """Typing an address that once had a comment approved proves nothing (review finding 3b)."""
+    d = decide(approved_before=5, proven=False)
+    assert (d.status, d.reason) == ("pending", "new_author")
+    assert decide(approved_before=0, proven=True).status == "pending"  # proof without history: still new
 
 
 def test_trusted_author_with_many_links_waits():
-    d = decide(approved_before=3, text="https://a.example/1 http://b.example/2 www.c.example")
+    d = decide(approved_before=3, proven=True, links=3)
     assert (d.status, d.reason) == ("pending", "too_many_links")
-    assert decide(approved_before=3, text="https://a.example/1 http://b.example/2").status == "approved"
+    assert decide(approved_before=3, proven=True, links=2).status == "approved"
+
+
+@pytest.mark.parametrize("name", ["Sternwelle-Team", "sternwelle team", "STERNWELLE_TEAM", "Sternwe11e-Team",
+                                  "Ѕternwеlle-Team", "Das Sternwelle Team", "Sternwelle Support", "Anna Seidel",
+                                  "anna  seidel", "Stérnwelle"])
+def test_names_that_look_like_the_team_wait_for_review_even_when_trusted(name):
+    team = CommentPolicy(min_seconds=0, reserved_names=("Sternwelle-Team", "Sternwelle"))
+    d = team.decide(Submission(text="Klicken Sie hier", email="a@example.org", name=name, approved_before=9,
+                               proven=True, staff_names=("Anna Seidel",)))
+    assert (d.status, d.reason) == ("pending", "looks_like_team")
+
+
+@pytest.mark.parametrize("name", ["Anna", "Stern", "Welle", "Team Rocket", "Anna Seidler"])
+def test_ordinary_names_are_not_held(name):
+    team = CommentPolicy(min_seconds=0, reserved_names=("Sternwelle-Team", "Sternwelle"))
+    d = team.decide(Submission(text="Danke!", email="a@example.org", name=name, approved_before=1, proven=True,
+                               staff_names=("Anna Seidel",)))
+    assert d.reason == "trusted"
+
+
+def test_links_of_every_spelling_count():
+    assert CommentPolicy.count_links("https://a.example http://b.example www.c.example //d.example \\\\e.example") == 5
 
 
 @pytest.mark.parametrize("kw, reason", [
@@ -46,8 +76,8 @@ def test_spam_rules(kw, reason):
 
 
 def test_spam_rules_beat_trust():
-    assert decide(approved_before=10, honeypot="x").status == "spam"
-    assert decide(approved_before=10, text="viagra").status == "spam"
+    assert decide(approved_before=10, proven=True, honeypot="x").status == "spam"
+    assert decide(approved_before=10, proven=True, text="viagra").status == "spam"
 
 
 def test_min_seconds_zero_disables_the_timer():
@@ -56,5 +86,7 @@ def test_min_seconds_zero_disables_the_timer():
 
 
 def test_from_config():
-    p = CommentPolicy.from_config({"COMMENT_MIN_SECONDS": 5, "COMMENT_MAX_LINKS": 0, "COMMENT_BLOCKLIST": ["Kredit"]})
+    p = CommentPolicy.from_config({"COMMENT_MIN_SECONDS": 5, "COMMENT_MAX_LINKS": 0, "COMMENT_BLOCKLIST": ["Kredit"],
+                                   "TEAM_NAME": "Sternwelle-Team", "COMMENT_RESERVED_NAMES": ["Sternwelle"]})
     assert (p.min_seconds, p.max_links, p.blocklist) == (5.0, 0, ("kredit",))
+    assert p.reserved_names == ("Sternwelle-Team", "Sternwelle")

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Comment, CommentStatus, ModerationEvent, PostStatus, utcnow
-from tests.comment_helpers import FORM, add_comment, post_comment
+from tests.comment_helpers import FORM, add_comment, post_comment, wrote
 
 
 @pytest.fixture
@@ -98,7 +98,11 @@ def test_no_js_reply_page_sets_the_parent(client, post):
 
 
 def test_trusted_commenter_is_published_at_once(client, post):
-    add_comment(post, email="petra@example.org")
+    """Trusted: this browser wrote an earlier comment with the address, and the team approved it."""
+    post_comment(client, "offen-antworten", body="Meine erste Frage")
+    first = comments_in_db()[-1]
+    first.status = CommentStatus.APPROVED
+    db.session.commit()
     post_comment(client, "offen-antworten", email="Petra@Example.org", body="Noch eine Frage")
     latest = comments_in_db()[-1]
     assert (latest.status, latest.status_reason) == ("approved", "trusted") and latest.approved_at
@@ -192,10 +196,11 @@ def test_valid_csrf_token_is_accepted(client, app, post):
 
 
 def test_double_submit_is_stored_once(client, post):
-    assert post_comment(client, "offen-antworten").status_code == 302
-    response = post_comment(client, "offen-antworten")
-    assert response.status_code == 400
-    assert "Sie haben diesen Kommentar gerade schon abgeschickt" in html(response)
+    first = post_comment(client, "offen-antworten")
+    assert first.status_code == 302
+    again = post_comment(client, "offen-antworten")  # the same browser: back to its comment
+    assert again.status_code == 302 and again.headers["Location"] == first.headers["Location"]
+    assert "Sie haben diesen Kommentar gerade schon abgeschickt" in html(client.get(again.headers["Location"]))
     assert len(comments_in_db()) == 1
 
 
@@ -279,14 +284,20 @@ def test_no_edit_after_the_window_or_once_answered(client, post):
     assert comments_in_db()[0].status == "approved"
 
 
-def test_edit_adding_links_sends_an_approved_comment_back_to_the_queue(client, post):
-    add_comment(post, email="petra@example.org")
+def test_edit_adding_links_goes_to_the_queue_and_the_approved_text_stays(client, app, post):
+    earlier = add_comment(post, email="petra@example.org")
+    wrote(client, app, earlier)  # a trusted reader …
     post_comment(client, "offen-antworten", body="Erster Stand")
     mine = comments_in_db()[-1]
     assert mine.status == "approved"
     client.post(f"/posts/offen-antworten/comments/{mine.id}/edit",
-                data={"body": "https://a.example https://b.example https://c.example"})
-    assert comments_in_db()[-1].status == "pending"
+                data={"body": "Neu: https://a-shop.de https://b-shop.com https://c-shop.org"})
+    db.session.expire_all()
+    edited = comments_in_db()[-1]  # … whose edit adds links waits for the team
+    assert edited.status == "approved" and edited.body_md == "Erster Stand"
+    assert edited.pending_body_md.startswith("Neu:") and edited.pending_since
+    page = html(app.test_client().get("/posts/offen-antworten"))
+    assert "Erster Stand" in page and "a-shop.de" not in page
 
 
 def test_author_can_delete_own_comment(client, post):

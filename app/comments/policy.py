@@ -1,10 +1,9 @@
 """Which status a new comment gets: one policy object, each rule configurable."""
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from app.models import CommentStatus
-
-_LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -24,10 +23,14 @@ class Submission:
 
     text: str
     email: str
+    name: str = ""
     is_staff: bool = False
     honeypot: str = ""
     seconds_taken: float | None = None  # None: the form's timestamp was missing or forged
-    approved_before: int = 0  # approved comments from this e-mail address
+    approved_before: int = 0  # approved reader comments from this e-mail address
+    proven: bool = False  # this browser proved the address (mail link, or wrote an approved comment with it)
+    links: int = 0  # links in the rendered text that leave the site
+    staff_names: tuple[str, ...] = ()  # display names of the team's members
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class CommentPolicy:
     min_seconds: float = 3
     max_links: int = 2
     blocklist: tuple[str, ...] = field(default_factory=tuple)
+    reserved_names: tuple[str, ...] = field(default_factory=tuple)  # the team's name, the brand
 
     @classmethod
     def from_config(cls, config) -> "CommentPolicy":
@@ -42,6 +46,8 @@ class CommentPolicy:
             min_seconds=float(config.get("COMMENT_MIN_SECONDS") or 0),
             max_links=int(config.get("COMMENT_MAX_LINKS", 2)),
             blocklist=tuple(w.lower() for w in config.get("COMMENT_BLOCKLIST") or ()),
+            reserved_names=tuple(n for n in [config.get("TEAM_NAME")] + list(config.get("COMMENT_RESERVED_NAMES") or ())
+                                 if n),
         )
 
     def decide(self, s: Submission) -> Decision:
@@ -51,18 +57,48 @@ class CommentPolicy:
             return Decision(CommentStatus.SPAM, "honeypot")
         if self.min_seconds and (s.seconds_taken is None or s.seconds_taken < self.min_seconds):
             return Decision(CommentStatus.SPAM, "too_fast")
-        if self._blocked(s.text):
+        if self.blocked(s.text):
             return Decision(CommentStatus.SPAM, "blocklist")
-        if s.approved_before:
-            if self.count_links(s.text) > self.max_links:
+        if self.looks_like_team(s.name, s.staff_names):
+            return Decision(CommentStatus.PENDING, "looks_like_team")
+        if s.approved_before and s.proven:
+            if s.links > self.max_links:
                 return Decision(CommentStatus.PENDING, "too_many_links")
             return Decision(CommentStatus.APPROVED, "trusted")
         return Decision(CommentStatus.PENDING, "new_author")
 
+    def looks_like_team(self, name: str, staff_names: tuple[str, ...] = ()) -> bool:
+        """A reader's name that contains the team's name or the brand, or is a staff member's name,
+        however it is spelled ("Sternwe11e Team", "STERNWELLE-support", Cyrillic look-alikes)."""
+        folded = fold_name(name)
+        if not folded:
+            return False
+        return any(fold_name(reserved) in folded for reserved in self.reserved_names if fold_name(reserved)) or \
+            any(folded == fold_name(staff) for staff in staff_names)
+
     @staticmethod
     def count_links(text: str) -> int:
+        """Links written in Markdown text (the queue's hint; the policy counts rendered links)."""
         return len(_LINK.findall(text))
 
-    def _blocked(self, text: str) -> bool:
+    def blocked(self, text: str) -> bool:
+        """The text holds a blocked word."""
         lowered = text.lower()
         return any(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", lowered) for word in self.blocklist)
+
+
+_LINK = re.compile(r"https?://|www\.|(?<![\w:])//[\w-]|\\\\[\w-]", re.IGNORECASE)
+# Letters and digits that pass for others in a name: Cyrillic and Greek look-alikes, leetspeak.
+_LOOKALIKES = str.maketrans({
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "у": "y", "к": "k", "м": "m", "т": "t",
+    "н": "h", "в": "b", "і": "i", "ѕ": "s", "ј": "j", "ο": "o", "α": "a", "ε": "e", "ρ": "p", "τ": "t",
+    "ν": "v", "κ": "k", "ι": "i", "0": "o", "1": "l", "i": "l", "!": "l", "|": "l", "3": "e", "4": "a",
+    "@": "a", "5": "s", "$": "s", "7": "t", "ß": "ss",
+})
+
+
+def fold_name(name: str) -> str:
+    """A name reduced to what it looks like: no accents, case, spacing, punctuation or look-alikes."""
+    text = unicodedata.normalize("NFKD", (name or "").casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).translate(_LOOKALIKES)
+    return "".join(ch for ch in text if ch.isalnum())

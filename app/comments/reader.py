@@ -1,7 +1,14 @@
-"""What the site knows about a reader between requests: their own comments, the form's timer."""
+"""What the site knows about a reader between requests: their own comments, the form's timer, and
+the proof that this browser may speak for an address (the reader cookie).
+
+Trust follows proof, not a typed address: the reader cookie (signed, kept a year) lists the
+comments this browser wrote and the addresses it confirmed through a link mailed to them. A
+reader whose earlier comment from this address was approved, or who clicked such a link, is
+published at once; someone who merely types their address is not.
+"""
 import time
 
-from flask import current_app, session
+from flask import after_this_request, current_app, request, session
 from flask_login import current_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -12,6 +19,9 @@ from app.urls import internal_hosts
 OWN_KEY = "own_comments"
 JUST_POSTED = "just_posted"
 OWN_LIMIT = 50
+READER_COOKIE = "dialog_reader"
+READER_DAYS = 365
+READER_LIMIT = 20  # comments and addresses remembered per browser
 
 
 def own_comment_ids() -> set[int]:
@@ -45,6 +55,46 @@ def new_comment_form(**data) -> CommentForm:
     if current_user.is_authenticated:
         form.name.data, form.email.data = current_user.display_name, current_user.email
     return form
+
+
+def proof() -> service.Proof:
+    """What this browser has proved (from the signed reader cookie; nothing when it is missing or forged)."""
+    try:
+        data = _reader_signer().loads(request.cookies.get(READER_COOKIE, ""), max_age=READER_DAYS * 86400)
+    except BadSignature:
+        return service.Proof()
+    if not isinstance(data, dict):
+        return service.Proof()
+    written = tuple(i for i in data.get("c", []) if isinstance(i, int))[-READER_LIMIT:]
+    addresses = tuple(a for a in data.get("a", []) if isinstance(a, str))[-READER_LIMIT:]
+    return service.Proof(written=written, addresses=addresses)
+
+
+def remember_written(comment_id: int) -> None:
+    """This browser wrote the comment: once it is approved, its address is this browser's."""
+    _update_reader_cookie(written=comment_id)
+
+
+def remember_address(email: str) -> None:
+    """This browser followed a link mailed to `email` (e.g. confirming notifications)."""
+    _update_reader_cookie(address=service.address_key(email, current_app.config["SECRET_KEY"]))
+
+
+def _update_reader_cookie(*, written: int | None = None, address: str | None = None) -> None:
+    current = proof()
+    ids = [i for i in current.written if i != written] + ([written] if written else [])
+    addresses = [a for a in current.addresses if a != address] + ([address] if address else [])
+    value = _reader_signer().dumps({"c": ids[-READER_LIMIT:], "a": addresses[-READER_LIMIT:]})
+
+    @after_this_request
+    def set_cookie(response):
+        response.set_cookie(READER_COOKIE, value, max_age=READER_DAYS * 86400, httponly=True, samesite="Lax",
+                            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+        return response
+
+
+def _reader_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="reader-proof")
 
 
 def rules() -> service.Rules:

@@ -7,7 +7,10 @@ from werkzeug.exceptions import TooManyRequests
 
 from app.blog.routes import render_post_page
 from app.comments import service, threads
-from app.comments.reader import JUST_POSTED, form_timestamp, new_comment_form, own_comment_ids, remember_own, rules, seconds_taken
+from app.comments.reader import (
+    JUST_POSTED, form_timestamp, new_comment_form, own_comment_ids, proof, remember_address, remember_own,
+    remember_written, rules, seconds_taken,
+)
 from app.comments.forms import CommentForm, ConfirmForm, EditCommentForm, ReportForm
 from app.comments.notifications import subscription_from_token
 from app.content import queries
@@ -48,20 +51,22 @@ def create(slug: str):
         notify=form.notify.data, parent_id=form.parent, honeypot=form.homepage.data or "",
         seconds_taken=seconds_taken(form.ts.data),
     )
-    client = service.Client(ip=request.remote_addr, lang=current_language(),
+    client = service.Client(ip=request.remote_addr, lang=current_language(), proof=proof(),
                             user=current_user if current_user.is_authenticated else None)
     try:
         result = service.submit(post, data, client, rules())
     except service.CommentError as exc:
-        same_client = exc.existing is not None and exc.existing.ip_hash == service.hash_ip(
-            request.remote_addr, current_app.config["SECRET_KEY"])
-        if same_client:  # a double click: show them their comment; a stranger must not take it over
-            remember_own(exc.existing.id)
+        if exc.existing is not None and exc.existing.id in own_comment_ids():
+            # A second click on "send": this browser wrote it, so take the reader to it. Anyone
+            # else sending the same words gets the message, never the comment (or its edit link).
+            flash(str(exc.message), "info")
+            return redirect(_comment_url(post.slug, exc.existing))
         if exc.field:
             getattr(form, exc.field).errors.append(exc.message)
         return render_post_page(post, form=form, status=400, message=str(exc.message))
     comment = result.comment
     remember_own(comment.id)
+    remember_written(comment.id)
     session[JUST_POSTED] = comment.id  # the thank-you shows at the comment, where the reader lands
     if result.decision.status == "approved":
         flash(_("Thank you! Your comment is published."), "success")
@@ -94,15 +99,22 @@ def reply(slug: str, comment_id: int):
 def edit(slug: str, comment_id: int):
     post = _post_or_404(slug)
     comment = _own_comment_or_404(post, comment_id)
-    form = EditCommentForm(data={"body": comment.body_md})
+    form = EditCommentForm(data={"body": comment.pending_body_md or comment.body_md})
     status = 200
     if form.validate_on_submit():
         try:
-            service.edit_own(comment, form.body.data, own_comment_ids(), rules())
+            service.edit_own(comment, form.body.data, own_comment_ids(), rules(), proof())
         except service.CommentError as exc:
+            if exc.field:  # the text cannot be formatted: show it again with the reason
+                form.body.errors.append(exc.message)
+                return render_template("comments/edit.html", post=post, comment=comment, form=form), 400
             flash(str(exc.message), "error")
             return redirect(_comment_url(slug, comment))
-        flash(_("Your comment has been changed."), "success")
+        if comment.pending_since:
+            flash(_("Thank you! Your change will appear once our team has looked at it; until then your "
+                    "comment shows as it was."), "success")
+        else:
+            flash(_("Your comment has been changed."), "success")
         return redirect(_comment_url(slug, comment))
     if request.method == "POST":
         status = 400
@@ -162,6 +174,7 @@ def confirm(token: str):
             subscription.confirmed_at = subscription.confirmed_at or utcnow()
             subscription.unsubscribed_at = None
             db.session.commit()
+        remember_address(subscription.email)  # this browser opened a link mailed to the address
         return render_template("comments/subscription.html", state="confirmed")
     return render_template("comments/subscription.html", state="ask", form=form, token=token,
                            already=subscription.active)
@@ -186,8 +199,8 @@ def unsubscribe(token: str):
 
 @bp.errorhandler(CSRFError)
 def csrf_failed(error):
-    if request.endpoint == "comments.create":
-        post = _post_or_404(request.view_args["slug"])
+    post = _form_post()
+    if post is not None:
         return render_post_page(post, form=_retyped_form(), status=400,
                                 message=_("The form had expired. Your text is still here – please send it again."))
     return render_template("errors/error.html", code=400, error=error), 400
@@ -195,12 +208,20 @@ def csrf_failed(error):
 
 @bp.errorhandler(TooManyRequests)
 def too_many(error):
-    if request.endpoint == "comments.create":
-        post = _post_or_404(request.view_args["slug"])
+    post = _form_post()
+    if post is not None:
         return render_post_page(post, form=_retyped_form(), status=429,
                                 message=_("You have sent several comments in a short time. Please wait a minute, "
                                           "then send this one again – your text is still here."))
     return render_template("errors/error.html", code=429, error=error), 429
+
+
+def _form_post():
+    """The post whose comment form failed, or None (another route, or no such post)."""
+    # No abort(404) here: an exception raised inside an error handler would answer 500.
+    if request.endpoint != "comments.create":
+        return None
+    return queries.visible_post(request.view_args["slug"], utcnow())
 
 
 def _retyped_form() -> CommentForm:

@@ -5,13 +5,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from app import mail, markup
 from app.comments import notifications
 from app.comments.policy import CommentPolicy, Decision, Submission
 from app.extensions import db
-from app.models import Comment, CommentStatus, Post, ResponseStatus, Subscription, User, utcnow
+from app.models import Comment, CommentRevision, CommentStatus, Post, ResponseStatus, Subscription, User, utcnow
 from app.moderation import service as moderation
 from app.search import index as search
 
@@ -37,12 +37,21 @@ class CommentInput:
 
 
 @dataclass(frozen=True)
+class Proof:
+    """What the sending browser has proved (its signed reader cookie, read by the route)."""
+
+    written: tuple[int, ...] = ()  # comments this browser wrote
+    addresses: tuple[str, ...] = ()  # address_key() of addresses it confirmed through a mailed link
+
+
+@dataclass(frozen=True)
 class Client:
     """Who sends it: the request's facts, gathered by the route."""
 
     ip: str | None = None
     user: User | None = None  # a signed-in staff member
     lang: str = "de"
+    proof: Proof = Proof()
 
 
 @dataclass(frozen=True)
@@ -99,20 +108,23 @@ def submit(post: Post, data: CommentInput, client: Client, rules: Rules) -> Subm
             Comment.created_at >= now - timedelta(seconds=rules.duplicate_seconds),
         ).limit(1)
     )
-    if duplicate is not None:
+    if duplicate is not None:  # the route shows it only to the browser that wrote it
         raise CommentError(_l("You sent this comment a moment ago; it has already been received."),
                            existing=duplicate)
-
+    body_html = _rendered(data.body, rules)
+    name = client.user.display_name if client.user else data.name.strip()
     decision = rules.policy.decide(Submission(
-        text=data.body, email=email, is_staff=client.user is not None, honeypot=data.honeypot,
+        text=data.body, email=email, name=name, is_staff=client.user is not None, honeypot=data.honeypot,
         seconds_taken=data.seconds_taken, approved_before=approved_count(email),
+        proven=client.user is None and proves_address(client.proof, email, rules.secret),
+        links=markup.external_links(body_html), staff_names=() if client.user else staff_names(),
     ))
     comment = Comment(
         post_id=post.id, parent_id=parent.id if parent else None, depth=parent.depth + 1 if parent else 0,
-        author_name=client.user.display_name if client.user else data.name.strip(),
+        author_name=name,
         author_email=client.user.email.lower() if client.user and client.user.email else email,
         author_url=data.website.strip() or None, user_id=client.user.id if client.user else None,
-        lang=client.lang, body_md=data.body, body_html=markup.render_comment(data.body, rules.internal_hosts),
+        lang=client.lang, body_md=data.body, body_html=body_html,
         status=decision.status, status_reason=decision.reason, ip_hash=hash_ip(client.ip, rules.secret),
         created_at=now, approved_at=now if decision.status == CommentStatus.APPROVED else None,
         response_status=None if client.user else ResponseStatus.NEEDS_ANSWER,
@@ -147,27 +159,30 @@ def has_replies(comment: Comment) -> bool:
     ) is not None
 
 
-def edit_own(comment: Comment, body: str, own_ids: set[int], rules: Rules) -> Comment:
-    """Change the text of one's own comment; the policy looks at it again (more links → queue)."""
+def edit_own(comment: Comment, body: str, own_ids: set[int], rules: Rules, proof: Proof = Proof()) -> Comment:
+    """Change the text of one's own comment. Before it is published the new text simply replaces the
+    old; a published comment keeps showing its approved text until the team approves the edit,
+    unless its author is trusted (proof and earlier approvals) and the edit adds no link. Either
+    way the words it replaced are kept and the edit is in the audit trail."""
     if not can_modify(comment, own_ids, has_replies(comment), rules, utcnow()):
         raise CommentError(_l("This comment can no longer be changed."))
-    comment.body_md = body
-    comment.body_html = markup.render_comment(body, rules.internal_hosts)
-    comment.edited_at = utcnow()
+    body_html = _rendered(body, rules)
+    now = utcnow()
     if comment.status == CommentStatus.APPROVED and comment.user_id is None:
-        again = rules.policy.decide(Submission(text=body, email=comment.author_email,
-                                               seconds_taken=float("inf"),
-                                               approved_before=approved_count(comment.author_email)))
-        if again.status != CommentStatus.APPROVED:
-            moved = db.session.execute(
-                update(Comment).where(Comment.id == comment.id, Comment.status == CommentStatus.APPROVED)
-                .values(status=again.status, status_reason=again.reason).execution_options(synchronize_session=False)
-            ).rowcount
-            if moved:
-                moderation.record(comment, "edit", actor=None, from_status=CommentStatus.APPROVED,
-                                  to_status=again.status, reason=again.reason)
-    db.session.flush()
-    db.session.refresh(comment)
+        adds_link = markup.external_links(body_html) > markup.external_links(comment.body_html)
+        trusted = proves_address(proof, comment.author_email, rules.secret) and \
+            approved_count(comment.author_email, excluding=comment.id) > 0
+        if adds_link or not trusted or rules.policy.blocked(body):
+            comment.pending_body_md, comment.pending_body_html, comment.pending_since = body, body_html, now
+            moderation.record(comment, "edit_submitted", actor=None, from_status=comment.status,
+                              to_status=comment.status, reason="link added" if adds_link else "")
+            db.session.commit()
+            return comment
+    db.session.add(CommentRevision(comment_id=comment.id, body_md=comment.body_md, created_at=now))
+    comment.body_md, comment.body_html, comment.edited_at = body, body_html, now
+    comment.pending_body_md = comment.pending_body_html = comment.pending_since = None
+    moderation.record(comment, "edit", actor=None, from_status=comment.status, to_status=comment.status,
+                      reason="by its author")
     db.session.commit()
     search.refresh(comments=[comment.id])
     return comment
@@ -180,12 +195,43 @@ def delete_own(comment: Comment, own_ids: set[int], rules: Rules) -> Comment:
     return moderation.delete(comment, reason="deleted by its author")
 
 
-def approved_count(email: str) -> int:
+def approved_count(email: str, excluding: int | None = None) -> int:
     """Approved reader comments from this address (staff comments never make an address trusted)."""
+    stmt = select(func.count()).select_from(Comment).where(
+        Comment.author_email == email, Comment.status == CommentStatus.APPROVED, Comment.user_id.is_(None))
+    if excluding is not None:
+        stmt = stmt.where(Comment.id != excluding)
+    return db.session.scalar(stmt) or 0
+
+
+def address_key(email: str, secret: str) -> str:
+    """A keyed hash of an address, for the reader cookie (the cookie never carries the address)."""
+    return hmac.new(secret.encode(), b"address:" + email.strip().lower().encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def proves_address(proof: Proof, email: str, secret: str) -> bool:
+    """The browser confirmed the address through a mailed link, or wrote an approved comment with it."""
+    if address_key(email, secret) in proof.addresses:
+        return True
+    if not proof.written:
+        return False
     return db.session.scalar(
-        select(func.count()).select_from(Comment)
-        .where(Comment.author_email == email, Comment.status == CommentStatus.APPROVED, Comment.user_id.is_(None))
-    ) or 0
+        select(Comment.id).where(Comment.id.in_(proof.written), Comment.author_email == email.strip().lower(),
+                                 Comment.status == CommentStatus.APPROVED, Comment.user_id.is_(None)).limit(1)
+    ) is not None
+
+
+def staff_names() -> tuple[str, ...]:
+    """Display names of the team (a reader using one waits for review)."""
+    return tuple(db.session.scalars(select(User.display_name)))
+
+
+def _rendered(body: str, rules: Rules) -> str:
+    """The comment's HTML; formatting that cannot be rendered is the reader's to fix, text kept."""
+    try:
+        return markup.render_comment(body, rules.internal_hosts)
+    except markup.RenderError as exc:
+        raise CommentError(exc.message, field="body") from None
 
 
 def is_staff_address(email: str) -> bool:
@@ -199,15 +245,19 @@ def hash_ip(ip: str | None, secret: str) -> str | None:
     return hmac.new(secret.encode(), ip.encode(), hashlib.sha256).hexdigest()
 
 
-def anonymize(older_than: datetime) -> int:
-    """Clear the IP hashes of comments written before `older_than`; returns how many."""
-    result = db.session.execute(
-        Comment.__table__.update()
-        .where(Comment.created_at < older_than, Comment.ip_hash.is_not(None))
-        .values(ip_hash=None)
-    )
+def anonymize(older_than: datetime) -> tuple[int, int]:
+    """Clear every IP hash stored before `older_than` (comments, reports); returns how many of each."""
+    from app.models import Report  # only here: the rest of this module has nothing to do with reports
+
+    cleared = []
+    for model in (Comment, Report):  # every model with an ip_hash column
+        cleared.append(db.session.execute(
+            model.__table__.update()
+            .where(model.created_at < older_than, model.ip_hash.is_not(None))
+            .values(ip_hash=None)
+        ).rowcount)
     db.session.commit()
-    return result.rowcount
+    return cleared[0], cleared[1]
 
 
 def _parent(post: Post, parent_id: int | None, client: Client) -> Comment | None:

@@ -1,15 +1,15 @@
 """The data model. Models say what the data is; they import no blueprint or service."""
 from app.models.comment import (
-    CannedResponse, Comment, CommentStatus, ModerationEvent, OutboxMail, Report, ResponseStatus, StaffNote,
+    CannedResponse, Comment, CommentRevision, CommentStatus, ModerationEvent, OutboxMail, Report, ResponseStatus, StaffNote,
     Subscription, Topic,
 )
 from app.models.content import LANGUAGES, Category, Page, Post, PostStatus, Tag, post_tags
 from app.models.types import UTCDateTime, utcnow
-from app.models.user import Role, User
+from app.models.user import LoginSession, Role, User
 
 __all__ = [
-    "CannedResponse", "Comment", "CommentStatus", "ModerationEvent", "OutboxMail", "Report", "ResponseStatus",
+    "CannedResponse", "Comment", "CommentRevision", "CommentStatus", "ModerationEvent", "OutboxMail", "Report", "ResponseStatus",
     "StaffNote", "Subscription", "Topic",
-    "LANGUAGES", "Category", "Page", "Post", "PostStatus", "Role", "Tag", "UTCDateTime", "User",
+    "LANGUAGES", "Category", "LoginSession", "Page", "Post", "PostStatus", "Role", "Tag", "UTCDateTime", "User",
     "post_tags", "utcnow",
 ]

@@ -46,6 +46,7 @@ class Comment(db.Model):
         # Waiting readers; with the status in the index, the queue's counts never touch the table.
         Index("ix_comments_response_status_status_created", "response_status", "status", "created_at"),
         Index("ix_comments_flag_count", "flag_count"),  # reported comments (almost all are 0)
+        Index("ix_comments_pending_since", "pending_since"),  # edits waiting for review (almost all NULL)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,6 +81,10 @@ class Comment(db.Model):
     topic: Mapped[str | None] = mapped_column(String(16))
     flag_count: Mapped[int] = mapped_column(default=0)
     original_body_md: Mapped[str | None] = mapped_column(Text)  # the reader's words before a staff edit
+    # A reader's edit of a published comment waits here for review; readers keep seeing body_html.
+    pending_body_md: Mapped[str | None] = mapped_column(Text)
+    pending_body_html: Mapped[str | None] = mapped_column(Text)
+    pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     ip_hash: Mapped[str | None] = mapped_column(String(64))  # keyed hash, cleared after retention
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -113,6 +118,22 @@ class ModerationEvent(db.Model):
     to_status: Mapped[str | None] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)  # work per moderator by period
+
+    actor = relationship("User", lazy="raise")
+
+
+class CommentRevision(db.Model):
+    """A text a comment had (or was offered) before an edit: every edit keeps the words it replaced."""
+
+    __tablename__ = "comment_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), index=True)
+    body_md: Mapped[str] = mapped_column(Text)
+    # replaced: the text before an edit took effect · rejected: an edit the team did not publish
+    kind: Mapped[str] = mapped_column(String(16), default="replaced")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the comment's author
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     actor = relationship("User", lazy="raise")
 
@@ -194,3 +215,5 @@ class OutboxMail(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The comment a notification quotes, so an erasure finds the mails that carry its words.
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="SET NULL"), index=True)

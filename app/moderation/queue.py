@@ -80,7 +80,9 @@ class Targets:
 
 def view_condition(view: str):
     return {
-        "pending": Comment.status == S.PENDING,
+        # New comments, and readers' edits of published ones (published text stays until decided).
+        "pending": or_(Comment.status == S.PENDING,
+                       and_(Comment.pending_since.is_not(None), Comment.status == S.APPROVED)),
         "needs_answer": and_(Comment.response_status == R.NEEDS_ANSWER, Comment.status.in_((S.PENDING, S.APPROVED))),
         "escalated": and_(Comment.response_status == R.ESCALATED, Comment.status.in_((S.PENDING, S.APPROVED))),
         "flagged": Comment.flag_count > 0,  # reports are resolved (count back to 0) when a comment is removed

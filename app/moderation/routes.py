@@ -12,7 +12,7 @@ from app.auth.permissions import ROLE_PERMISSIONS, Permission, permission_requir
 from app.extensions import db
 from app.i18n import site_timezone
 from app.models import (
-    CannedResponse, Comment, CommentStatus, ModerationEvent, Post, Report, ResponseStatus, StaffNote, Topic,
+    CannedResponse, Comment, CommentRevision, CommentStatus, ModerationEvent, Post, Report, ResponseStatus, StaffNote, Topic,
     User, utcnow,
 )
 from app.moderation import queue as q, service
@@ -34,7 +34,8 @@ TOPIC_LABELS = {Topic.QUESTION: _l("Question"), Topic.BUG: _l("Bug"), Topic.WISH
 STATUS_LABELS = service.STATUS_LABELS
 RULE_LABELS = {"staff": _l("team member"), "trusted": _l("known address"), "new_author": _l("new address"),
                "too_many_links": _l("too many links"), "honeypot": _l("hidden bot field filled"),
-               "too_fast": _l("sent too fast"), "blocklist": _l("blocked word"), "demo": _l("demo data")}
+               "too_fast": _l("sent too fast"), "blocklist": _l("blocked word"), "demo": _l("demo data"),
+               "looks_like_team": _l("name looks like the team's")}
 ACTION_LABELS = {"approve": _l("Approve"), "reject": _l("Reject"), "spam": _l("Spam"), "delete": _l("Delete"),
                  "restore": _l("Restore")}
 EVENT_LABELS = {
@@ -43,9 +44,17 @@ EVENT_LABELS = {
     "assign": _l("assigned"), "escalate": _l("escalated"), "response_status": _l("answer status changed"),
     "topic": _l("topic set"), "report": _l("reported by a reader"), "hide": _l("hidden after reports"),
     "dismiss_reports": _l("reports dismissed"), "erase": _l("erased (privacy request)"), "redact": _l("address removed"),
+    "edit_submitted": _l("edited by the reader, waiting for review"), "edit_accepted": _l("edit published"),
+    "edit_rejected": _l("edit discarded"),
 }
 VIEW_LABELS = {"pending": _l("Pending"), "needs_answer": _l("Needs answer"), "escalated": _l("Escalated"),
                "flagged": _l("Reported"), "spam": _l("Spam"), "rejected": _l("Rejected"), "all": _l("All")}
+
+
+@bp.app_template_filter("markdown_text")
+def markdown_text(value: str) -> str:
+    """Plain text made safe to insert into Markdown (canned responses in the browser)."""
+    return markup.escape_markdown(value)
 
 
 @bp.app_context_processor
@@ -167,6 +176,8 @@ def _render_detail(comment: Comment, status: int = 200, reply_form: ReplyForm | 
     notes = db.session.scalars(select(StaffNote).options(joinedload(StaffNote.author))
                                .where(StaffNote.comment_id == comment.id).order_by(StaffNote.id)).all()
     reports = db.session.scalars(select(Report).where(Report.comment_id == comment.id).order_by(Report.id)).all()
+    revisions = db.session.scalars(select(CommentRevision).options(joinedload(CommentRevision.actor))
+                                   .where(CommentRevision.comment_id == comment.id).order_by(CommentRevision.id)).all()
     canned = db.session.scalars(select(CannedResponse).order_by(CannedResponse.lang != comment.lang,
                                                                 CannedResponse.title)).all()
     staff = _moderators()
@@ -193,7 +204,7 @@ def _render_detail(comment: Comment, status: int = 200, reply_form: ReplyForm | 
     holder = db.session.get(User, holder_id) if holder_id and holder_id != current_user.id else None
     return render_template(
         "moderation/comment.html", comment=comment, post=post, parent=parent, replies=replies, events=events,
-        notes=notes, reports=reports, canned=canned, approved_before=approved_before, reply_form=reply_form,
+        notes=notes, reports=reports, revisions=revisions, canned=canned, approved_before=approved_before, reply_form=reply_form,
         action_form=ActionForm(formdata=None), edit_form=EditForm(formdata=None, body=comment.body_md),
         note_form=NoteForm(formdata=None), escalate_form=EscalateForm(formdata=None), assign_form=assign,
         status_form=status_form, topic_form=topic_form, claim_holder=holder, preview=preview, message=message,
@@ -219,7 +230,11 @@ def reply(comment_id: int):
     if not form.validate():
         return _render_detail(question, 400, form, message=_("The answer was not published. Please check the text."))
     if form.preview.data:
-        return _render_detail(question, 200, form, preview=markup.render_comment(form.body.data, internal_hosts()))
+        try:
+            preview = markup.render_comment(form.body.data, internal_hosts())
+        except markup.RenderError as exc:
+            return _render_detail(question, 400, form, message=str(exc.message))
+        return _render_detail(question, 200, form, preview=preview)
     try:
         answer = service.reply(question, current_user, form.body.data, team_name=current_app.config["TEAM_NAME"],
                                as_team=form.as_team.data != "me", expect_unanswered=form.expect_unanswered.data == "1",
@@ -239,9 +254,33 @@ def edit(comment_id: int):
     form = EditForm()
     if not form.validate():
         return _render_detail(comment, 400, message=_("The text was not changed: it cannot be empty."))
-    service.edit(comment, current_user, form.body.data, reason=form.reason.data or "", internal_hosts=internal_hosts())
+    try:
+        service.edit(comment, current_user, form.body.data, reason=form.reason.data or "",
+                     internal_hosts=internal_hosts())
+    except service.ModerationError as exc:
+        return _render_detail(comment, 400, message=str(exc.message))
     flash(_("The comment has been changed; the original text is kept."), "success")
     return redirect(url_for("moderation.comment", comment_id=comment.id))
+
+
+@bp.post("/comments/<int:comment_id>/edit/<decision>")
+@moderate
+def decide_edit(comment_id: int, decision: str):
+    """accept | reject a reader's edit of a published comment (the published text stays until then)."""
+    if decision not in ("accept", "reject"):
+        abort(404)
+    comment = _comment_or_404(comment_id)
+    form = ActionForm()
+    if not form.validate():
+        abort(400, description=_("The form was incomplete; please try again."))
+    try:
+        service.decide_edit(comment, current_user, accept=decision == "accept", seen=form.expected.data or "",
+                            reason=form.reason.data or "")
+        flash(_("Edit by %(name)s published.", name=comment.author_name) if decision == "accept"
+              else _("Edit by %(name)s discarded; the published text stays.", name=comment.author_name), "success")
+    except service.ModerationError as exc:
+        flash(str(exc.message), "warning")
+    return redirect(_back(form.next.data or url_for("moderation.queue")))
 
 
 @bp.post("/comments/<int:comment_id>/note")
@@ -328,7 +367,7 @@ def claim(comment_id: int):
         abort(400)
     result = service.claim(comment, current_user, minutes=current_app.config["CLAIM_MINUTES"])
     holder = result.holder.display_name if result.holder else None
-    if request.accept_mimetypes.best == "application/json" or request.is_json:
+    if request.accept_mimetypes.best == "application/json":  # queue.js asks so; bodies are forms only
         return jsonify(ok=result.ok, holder=holder)
     if not result.ok:
         flash(_("%(name)s is answering this comment right now.", name=holder), "warning")
@@ -351,7 +390,10 @@ def preview():
     """Markdown preview for the reply box (the same pipeline as the published answer)."""
     if not ActionForm().validate():
         abort(400)
-    return jsonify(html=markup.render_comment(request.form.get("body", ""), internal_hosts()))
+    try:
+        return jsonify(html=markup.render_comment(request.form.get("body", ""), internal_hosts()))
+    except markup.RenderError as exc:
+        return jsonify(error=str(exc.message)), 400
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -360,8 +402,10 @@ PLACEHOLDERS = ("{name}", "{post_title}", "{team}")
 
 
 def fill_placeholders(text: str, comment: Comment, post: Post) -> str:
-    """Canned responses speak to the reader: {name}, {post_title} and {team} are filled in."""
+    """Canned responses speak to the reader: {name}, {post_title} and {team} are filled in as text,
+    so a name such as "[Support](https://evil.example)" stays a name, not a link in our answer."""
     values = {"{name}": comment.author_name, "{post_title}": post.title, "{team}": current_app.config["TEAM_NAME"]}
+    values = {key: markup.escape_markdown(value) for key, value in values.items()}
     for key, value in values.items():
         text = text.replace(key, value)
     return text

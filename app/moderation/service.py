@@ -16,7 +16,7 @@ from app.comments import notifications
 from app.extensions import db
 from app.search import index as search
 from app.models import (
-    Comment, CommentStatus, ModerationEvent, Report, ResponseStatus, StaffNote, Topic, User, utcnow,
+    Comment, CommentRevision, CommentStatus, ModerationEvent, Report, ResponseStatus, StaffNote, Topic, User, utcnow,
 )
 
 S = CommentStatus
@@ -152,6 +152,7 @@ def reply(question: Comment, actor: User, body: str, *, team_name: str, as_team:
         raise ModerationError(question, "reply", _l("Removed or rejected comments cannot be answered."))
     if expect_unanswered and question.answered_at is not None:
         raise _answered_already(question)
+    body_html = _rendered(question, "reply", body, internal_hosts)
     now = utcnow()
     outgoing = []
     first_approval = question.approved_at is None
@@ -189,7 +190,7 @@ def reply(question: Comment, actor: User, body: str, *, team_name: str, as_team:
     answer = Comment(
         post_id=question.post_id, parent_id=question.id, root_id=question.root_id, depth=question.depth + 1,
         author_name=team_name if as_team else actor.display_name, author_email=(actor.email or "").lower(),
-        user_id=actor.id, lang=question.lang, body_md=body, body_html=markup.render_comment(body, internal_hosts),
+        user_id=actor.id, lang=question.lang, body_md=body, body_html=body_html,
         status=S.APPROVED, status_reason="staff", is_official=True, created_at=now, approved_at=now,
         moderated_at=now,
     )
@@ -216,15 +217,58 @@ def _answered_already(question: Comment) -> AlreadyHandled:
 
 def edit(comment: Comment, actor: User, body: str, *, reason: str = "", internal_hosts: tuple[str, ...] = ()):
     """Change a comment's text (e.g. remove a customer number); the original words are kept."""
+    body_html = _rendered(comment, "edit", body, internal_hosts)
     if comment.original_body_md is None:
         comment.original_body_md = comment.body_md
+    db.session.add(CommentRevision(comment_id=comment.id, body_md=comment.body_md, actor_id=actor.id))
     comment.body_md = body
-    comment.body_html = markup.render_comment(body, internal_hosts)
+    comment.body_html = body_html
     comment.edited_at = utcnow()
     record(comment, "edit", actor=actor, from_status=comment.status, to_status=comment.status, reason=reason)
     db.session.commit()
     search.refresh(comments=[comment.id])
     return comment
+
+
+def decide_edit(comment: Comment, actor: User, *, accept: bool, seen: str, reason: str = "") -> Comment:
+    """Publish or discard a reader's edit of a published comment that waited for review.
+
+    `seen` is the edit's `pending_since` (ISO time) as the moderator saw it: an edit the reader
+    changed again meanwhile, or a colleague decided first, is not decided blind."""
+    db.session.refresh(comment)
+    waiting_since = comment.pending_since
+    if comment.pending_body_md is None or waiting_since is None:
+        raise _already(comment, "edit")
+    if waiting_since.isoformat() != seen:
+        raise AlreadyHandled(comment, "edit", _l("The reader changed the edit meanwhile. Please look at it again."))
+    now = utcnow()
+    new_text = {"body_md": comment.pending_body_md, "body_html": comment.pending_body_html, "edited_at": now} \
+        if accept else {}
+    changed = db.session.execute(
+        update(Comment).where(Comment.id == comment.id, Comment.pending_since == waiting_since)
+        .values(pending_body_md=None, pending_body_html=None, pending_since=None, **new_text)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        db.session.rollback()
+        raise _already(comment, "edit")
+    kept = comment.body_md if accept else comment.pending_body_md  # the words that leave the page (or never came)
+    db.session.add(CommentRevision(comment_id=comment.id, body_md=kept, kind="replaced" if accept else "rejected",
+                                   actor=None if accept else actor, created_at=now))
+    record(comment, "edit_accepted" if accept else "edit_rejected", actor=actor, from_status=comment.status,
+           to_status=comment.status, reason=reason)
+    db.session.commit()
+    db.session.refresh(comment)
+    search.refresh(comments=[comment.id])
+    return comment
+
+
+def _rendered(comment: Comment, action: str, body: str, internal_hosts: tuple[str, ...]) -> str:
+    """The answer's or edit's HTML; a text that cannot be rendered is refused with the reason."""
+    try:
+        return markup.render_comment(body, internal_hosts)
+    except markup.RenderError as exc:
+        raise ModerationError(comment, action, exc.message) from None
 
 
 def set_response_status(comment: Comment, actor: User, status: str) -> Comment:
