@@ -45,4 +45,8 @@ def _tune_sqlite(dbapi_connection, _record):
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted and overwritten rows are zeroed instead of left in free space, so an erased comment
+    # cannot be read back from the file. Some builds have it on already, others not. Cost measured:
+    # none on 2,000 comment inserts (within noise), about 10% on blanking and deleting rows in bulk.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()

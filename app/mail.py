@@ -4,12 +4,17 @@ Mails are queued as rows in the same transaction as what caused them, delivered 
 the commit, and retried by `flask mail send-pending` when delivery failed. Without
 MAIL_SERVER each message is written as an .eml file to DATA_DIR/outbox/ instead.
 """
+import email.policy
 import logging
 import os
+import re
 import smtplib
 import ssl
+import sys
 import time
+from collections.abc import Iterable
 from datetime import timedelta
+from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
@@ -26,12 +31,13 @@ log = logging.getLogger(__name__)
 SUBJECT_MAX = 300
 
 
-def queue(to: str, subject: str, body: str, headers: dict | None = None) -> OutboxMail:
-    """Add a message to the outbox (the caller commits, then calls `deliver`)."""
+def queue(to: str, subject: str, body: str, headers: dict | None = None, *,
+          comment_id: int | None = None) -> OutboxMail:
+    """Add a message to the outbox (the caller commits, then calls `deliver`); `comment_id`: the comment it quotes."""
     subject = " ".join(subject.split())  # one line: a title with a line break must not break the header
     if len(subject) > SUBJECT_MAX:
         subject = subject[:SUBJECT_MAX - 1].rstrip() + "…"
-    mail = OutboxMail(to=to, subject=subject, body=body, headers=headers or {})
+    mail = OutboxMail(to=to, subject=subject, body=body, headers=headers or {}, comment_id=comment_id)
     db.session.add(mail)
     return mail
 
@@ -99,9 +105,40 @@ def _attempt(mail: OutboxMail) -> int:
     return 1
 
 
+class _PlainHeader(UnstructuredHeader):
+    """A header written as it is: folded at whitespace only, never turned into RFC 2047 encoded words.
+
+    The default policy encodes any word too long for a 78-character line (`=?utf-8?q?<https…?=`),
+    and mail clients then ignore List-Unsubscribe. RFC 5322 allows lines up to 998 characters.
+    """
+
+    def fold(self, *, policy):
+        value = str(self)
+        if not value.isascii():
+            return super().fold(policy=policy)
+        width = policy.max_line_length or sys.maxsize
+        lines = [f"{self.name}:"]
+        for word in value.split():
+            if len(lines[-1]) + 1 + len(word) > width and lines[-1] != f"{self.name}:":
+                lines.append("")
+            lines[-1] += " " + word
+        return policy.linesep.join(lines) + policy.linesep
+
+
+def _policy() -> email.policy.EmailPolicy:
+    registry = HeaderRegistry()
+    for name in ("list-unsubscribe", "list-unsubscribe-post", "list-help", "list-subscribe", "list-post",
+                 "list-owner", "list-archive"):  # RFC 2369 and RFC 8058: lists of <URL>s
+        registry.map_to_type(name, _PlainHeader)
+    return email.policy.default.clone(header_factory=registry)
+
+
+POLICY = _policy()  # the default policy, but with the List-* headers above left plain
+
+
 def build_message(mail: OutboxMail) -> EmailMessage:
     config = current_app.config
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["From"] = config["MAIL_SENDER"]
     message["To"] = mail.to
     message["Subject"] = mail.subject
@@ -132,6 +169,24 @@ def _smtp(message: EmailMessage) -> None:
 
 def outbox_dir() -> Path:
     return Path(current_app.config["DATA_DIR"]) / "outbox"
+
+
+_FILE_ID = re.compile(r"\.outbox-(\d+)@")
+
+
+def discard_files(mail_ids: Iterable[int]) -> int:
+    """Delete the .eml files (and leftover temporary files) written for these outbox rows; returns how many."""
+    wanted = {int(i) for i in mail_ids}
+    directory = outbox_dir()
+    if not wanted or not directory.is_dir():
+        return 0
+    removed = 0
+    for entry in os.scandir(directory):
+        found = _FILE_ID.search(entry.name)
+        if found and int(found.group(1)) in wanted:
+            Path(entry.path).unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def _file(message: EmailMessage) -> None:

@@ -11,6 +11,7 @@ from app import mail
 from app.extensions import db
 from app.models import Comment, CommentStatus, OutboxMail, Subscription, utcnow
 from tests.smtp import dead_port, smtp  # noqa: F401 (fixtures)
+from tests.comment_helpers import wrote
 
 SUBJECT = "Grüße aus Köln: „Glasfaser“ für alle – “quotes” & ÄÖÜß"
 BODY = "Hallo Jörg,\n\nIhr Kommentar ist veröffentlicht – danke für „Ihre“ Meinung.\n\nGrüße\nDas Sternwelle-Team\n"
@@ -123,6 +124,55 @@ def test_without_mail_server_the_mail_is_written_as_eml_file(app):
     row = fresh(mail_id)
     assert row.sent_at is not None and row.attempts == 1 and row.last_error == ""
 
+
+# A real unsubscribe link: the signed token makes the line longer than 78 characters.
+LONG_UNSUBSCRIBE = ("<https://blog.sternwelle.example/subscriptions/unsubscribe/"
+                    "eyJzIjo0MjEsImEiOiJ1bnN1YnNjcmliZSJ9.Xq3vJ8c1yZ0kq9Wm2bS7nRtLpAaE4fHgUiOoPd6lK0s>")
+
+
+def raw_header(data: bytes, name: bytes) -> bytes:
+    """A header's value exactly as written, continuation lines included (line ends as "\\n")."""
+    lines = data.replace(b"\r\n", b"\n").split(b"\n")
+    start = next(i for i, line in enumerate(lines) if line.lower().startswith(name.lower() + b":"))
+    value = [lines[start][len(name) + 1:]]
+    for line in lines[start + 1:]:
+        if line[:1] not in (b" ", b"\t"):
+            break
+        value.append(line)
+    return b"\n".join(value).strip()
+
+
+def test_a_long_list_unsubscribe_goes_out_plain_not_rfc2047_encoded(app, smtp):
+    """Mail clients ignore an encoded List-Unsubscribe (=?utf-8?q?<https…?=)."""
+    headers = {**UNSUBSCRIBE, "List-Unsubscribe": LONG_UNSUBSCRIBE}
+    assert len("List-Unsubscribe: " + LONG_UNSUBSCRIBE) > 78
+    built = bytes(mail.build_message(db.session.get(OutboxMail, queued(headers=headers))))
+    for raw in (raw_header(built, b"List-Unsubscribe"), raw_header(built, b"List-Unsubscribe-Post")):
+        assert b"=?" not in raw and raw.isascii()
+    assert raw_header(built, b"List-Unsubscribe") == LONG_UNSUBSCRIBE.encode()
+    assert b"=?utf-8?" in raw_header(built, b"Subject").lower()  # other headers are still encoded where needed
+
+    mail.deliver([db.session.get(OutboxMail, queued(headers=headers))])
+    [got] = smtp.received
+    sent = dict(got.message.raw_items())["List-Unsubscribe"]  # as it came over the wire, not decoded
+    assert sent.startswith("<http") and "=?" not in sent
+    assert str(got.message["List-Unsubscribe"]) == LONG_UNSUBSCRIBE
+
+    app.config["MAIL_SERVER"] = None
+    mail.deliver([db.session.get(OutboxMail, queued(headers=headers))])
+    [eml] = mail.outbox_dir().glob("*.eml")
+    on_disk = raw_header(eml.read_bytes(), b"List-Unsubscribe")
+    assert on_disk.startswith(b"<http") and b"=?" not in on_disk
+    assert str(email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)["List-Unsubscribe"]) == \
+        LONG_UNSUBSCRIBE
+
+
+def test_several_unsubscribe_urls_are_folded_at_whitespace_only(app):
+    value = f"{LONG_UNSUBSCRIBE}, <mailto:unsubscribe@sternwelle.example?subject=unsubscribe>"
+    built = bytes(mail.build_message(db.session.get(OutboxMail, queued(headers={"List-Unsubscribe": value}))))
+    raw = raw_header(built, b"List-Unsubscribe")
+    assert raw == (LONG_UNSUBSCRIBE + ",\n <mailto:unsubscribe@sternwelle.example?subject=unsubscribe>").encode()
+    assert b"=?" not in raw
 
 # --- server down, retries -------------------------------------------------------------------------
 
@@ -270,6 +320,7 @@ def test_comment_is_stored_while_the_smtp_server_is_down(app, client, runner, ma
                                 confirmation_sent_at=utcnow()))
     db.session.commit()
     anna_id = anna.id
+    wrote(client, app, ben_before)  # Ben writes from the browser his approved comment came from
     app.config.update(MAIL_PORT=dead_port)  # the mail server is down
 
     response = client.post(f"/posts/{post.slug}/comments", data={

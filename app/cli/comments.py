@@ -40,7 +40,8 @@ def approve(comment_ids):
 @comments.command("anonymize")
 @click.option("--days", type=int, default=None, help="Retention in days (default: IP_HASH_RETENTION_DAYS).")
 def anonymize(days):
-    """Clear the IP hashes of comments older than the retention period."""
+    """Clear the IP hashes of comments and reports older than the retention period."""
     days = current_app.config["IP_HASH_RETENTION_DAYS"] if days is None else days
-    cleared = service.anonymize(utcnow() - timedelta(days=days))
-    click.echo(f"Cleared the IP hash of {cleared} comment(s) older than {days} days.")
+    comments_cleared, reports_cleared = service.anonymize(utcnow() - timedelta(days=days))
+    click.echo(f"Cleared the IP hash of {comments_cleared} comment(s) older than {days} days.")
+    click.echo(f"Cleared the IP hash of {reports_cleared} report(s) older than {days} days.")

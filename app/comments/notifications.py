@@ -83,7 +83,7 @@ def _send(subscription: Subscription, kind: str, post: Post, comment: Comment) -
             subject = _("New reply to your comment on “%(title)s”", title=post.title)
         body = render_template(f"mail/{kind}.txt", **context)
     headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-    return mail.queue(subscription.email, subject, body, headers)
+    return mail.queue(subscription.email, subject, body, headers, comment_id=comment.id)
 
 
 def _serializer() -> URLSafeSerializer:

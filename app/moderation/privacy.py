@@ -8,15 +8,29 @@ person may receive, and erases it:
   words kept after a staff edit) and IP hash, and is deleted through the state machine; a
   comment with visible replies stays in its thread as the "removed" placeholder;
 - subscriptions of the address and every mail in the outbox to it (sent or not) are deleted;
+- mails to others that quote those comments (reply notifications, moderators' digests) lose
+  them: unsent notifications are deleted, sent ones keep only subject, recipient and times,
+  digests lose the items (`erasure_mail.py`);
 - where the address was typed into other texts (someone's reply, a staff note, a report, an
   audit reason, another mail), only the address itself is blanked out: staff notes and the
   audit trail stay;
 - the erasure is logged per comment (action "erase", reason "privacy erasure", the moderator
   as actor) without the address or anything else personal.
 
+Deleted is not yet gone from the disk, so the copies are removed too: the .eml files of every
+outbox row deleted or changed (without MAIL_SERVER), the comments' old documents in the search
+index (Whoosh only marks them deleted; `search.purge` rewrites the segments that hold them),
+and on SQLite the old row versions: `secure_delete` (app/extensions.py) zeroes deleted content
+in the database file, and the write-ahead log, which still holds the pages as they were, is
+checkpointed and truncated after the erasure. On PostgreSQL the old row versions stay in the
+table files until VACUUM reclaims them (autovacuum, usually within minutes; run `VACUUM` on
+comments, outbox_mails and subscriptions to be sure), and in the WAL archive and backups for
+as long as those are kept. Mails already delivered to someone's mailbox cannot be recalled.
+
 Addresses of staff accounts are refused: the account itself would keep the address, so it is a
 matter for user management. Services take arguments and never read the request.
 """
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,13 +40,16 @@ from flask_babel import force_locale, gettext as _
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import joinedload
 
+from app import mail
 from app.search import index as search
 from app.extensions import db
 from app.models import (
-    Comment, CommentStatus, ModerationEvent, OutboxMail, Report, StaffNote, Subscription, User, utcnow,
+    Comment, CommentRevision, CommentStatus, ModerationEvent, OutboxMail, Report, StaffNote, Subscription, User, utcnow,
 )
-from app.moderation import service
+from app.moderation import erasure_mail, service
 from app.moderation.queue import escape_like
+
+log = logging.getLogger(__name__)
 
 EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']{2,}$")
 MAX_LENGTH = 254
@@ -164,12 +181,15 @@ def _iso(value: datetime | None) -> str | None:
 class Erasure:
     comments: int = 0
     subscriptions: int = 0
-    mails: int = 0
+    mails: int = 0  # to the address
     mentions: int = 0
+    notifications: int = 0  # mails to others that quoted the comments
+    index_purged: bool = True  # False: the index files may still hold them (logged; a rebuild removes them)
+    log_truncated: bool = True  # False: SQLite's WAL could not be truncated yet (logged)
 
     @property
     def total(self) -> int:
-        return self.comments + self.subscriptions + self.mails + self.mentions
+        return self.comments + self.subscriptions + self.mails + self.mentions + self.notifications
 
 
 def erase(email: str, actor: User, *, placeholder_name: str | None = None) -> Erasure:
@@ -200,22 +220,47 @@ def erase(email: str, actor: User, *, placeholder_name: str | None = None) -> Er
         comment.body_md = ""
         comment.body_html = ""
         comment.original_body_md = None
+        comment.pending_body_md = comment.pending_body_html = comment.pending_since = None
         comment.ip_hash = None
         service.record(comment, "erase", actor=actor, from_status=from_status, to_status=comment.status,
                        reason=REASON)
+    if ids:  # every earlier version of the texts goes with them
+        db.session.execute(delete(CommentRevision).where(CommentRevision.comment_id.in_(ids))
+                           .execution_options(synchronize_session=False))
     conditions = [func.lower(Subscription.email) == email]
     if ids:
         conditions.append(Subscription.comment_id.in_(ids))
     result.subscriptions = db.session.execute(
         delete(Subscription).where(or_(*conditions)).execution_options(synchronize_session=False)).rowcount
+    to_address = list(db.session.scalars(select(OutboxMail.id).where(_mail_to(email))))
     result.mails = db.session.execute(
         delete(OutboxMail).where(_mail_to(email)).execution_options(synchronize_session=False)).rowcount
+    quoting = erasure_mail.redact(ids, mask=MASK)
+    result.notifications = len(quoting)
     masked = _blank_out(email, exclude_comments=ids, actor=actor)
     result.mentions = len(masked)
+    # Before the commit: should removing a file fail, nothing is committed and running again finishes.
+    mail.discard_files(to_address + quoting + [row_id for model, row_id in masked if model == "OutboxMail"])
     db.session.commit()
-    # The erased texts, and other comments the address was typed into, change in both indexes too.
-    search.refresh(comments=list(ids) + [row_id for model, row_id in masked if model == "Comment"])
+    # The erased texts, and other comments the address was typed into, change in both indexes;
+    # their old documents are rewritten out of the index files first.
+    changed = list(ids) + [row_id for model, row_id in masked if model == "Comment"]
+    result.index_purged = search.purge(changed)
+    search.refresh(comments=changed)
+    result.log_truncated = _truncate_log()
     return result
+
+
+def _truncate_log() -> bool:
+    """SQLite: write the WAL into the database and empty it; it still holds the pages as they were before."""
+    if db.engine.dialect.name != "sqlite":
+        return True
+    with db.engine.connect() as conn:
+        busy, _pages, _done = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    if busy:
+        log.warning("privacy erasure: the SQLite WAL is in use and was not truncated; until it is overwritten "
+                    "it may still hold erased rows")
+    return not busy
 
 
 def _delete(comment: Comment, actor: User) -> None:
@@ -236,8 +281,8 @@ def _delete(comment: Comment, actor: User) -> None:
 def _free_text_columns():
     """Columns where anyone may have typed an address (replies, notes, reports, audit reasons, mails)."""
     return (Comment.author_name, Comment.author_url, Comment.body_md, Comment.body_html, Comment.original_body_md,
-            Comment.escalated_to, StaffNote.body, Report.details, ModerationEvent.reason,
-            OutboxMail.subject, OutboxMail.body)
+            Comment.pending_body_md, Comment.pending_body_html, Comment.escalated_to, CommentRevision.body_md,
+            StaffNote.body, Report.details, ModerationEvent.reason, OutboxMail.subject, OutboxMail.body)
 
 
 def _pattern(email: str) -> re.Pattern:
