@@ -11,6 +11,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: run test setup translations translations-update browser clean
 
 ## run: set up, build the demo database (SQLite + posts/) and serve on http://127.0.0.1:5000
+# The demo's own address, so links in pages and mails point at it (a deployment sets its own).
+run: export BLOG_SITE_URL ?= http://$(HOST):$(PORT)
+run: export BLOG_TRUSTED_HOSTS ?= $(HOST),127.0.0.1,localhost
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) posts import
