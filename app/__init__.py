@@ -58,7 +58,7 @@ def register_blueprints(app: Flask) -> None:
     from app.blog import bp as blog_bp
     from app.comments.routes import bp as comments_bp
     from app.admin.routes import bp as admin_bp
-    from app.auth import notifications  # noqa: F401  (routes on the auth blueprint)
+    from app.auth import known_browser, notifications  # noqa: F401  (routes on the auth blueprint)
     from app.moderation import canned, privacy_routes, stats_routes  # noqa: F401  (routes on the moderation bp)
     from app.moderation.routes import bp as moderation_bp
     from app.search.routes import bp as search_bp

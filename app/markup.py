@@ -12,6 +12,7 @@ linkifier's URL pattern cannot backtrack; and a time budget interrupts whatever 
 render that fails raises `RenderError` with a message for the writer, and its converter is
 thrown away, so no later render inherits broken state.
 """
+import bisect
 import functools
 import html
 import logging
@@ -19,12 +20,14 @@ import re
 import threading
 from dataclasses import dataclass, field
 from functools import partial
-from urllib.parse import urlsplit
 
 import bleach
 import markdown
 from bleach.linkifier import TLDS, LinkifyFilter
 from flask_babel import lazy_gettext as _l
+from markdown.extensions.attr_list import get_attrs_and_remainder
+from markdown.extensions.codehilite import parse_hl_lines
+from markdown.extensions.fenced_code import FencedBlockPreprocessor
 from markdown.inlinepatterns import (
     BACKTICK_RE, IMAGE_LINK_RE, LINK_RE, BacktickInlineProcessor, ImageInlineProcessor, LinkInlineProcessor,
 )
@@ -176,16 +179,23 @@ def escape_markdown(text: str) -> str:
     return _DOMAIN_DOT.sub("." + _WORD_JOINER, text)
 
 
-def external_links(fragment: str) -> int:
-    """How many links in a rendered fragment leave the site (those carry rel="nofollow …")."""
-    return len(_EXTERNAL_LINK.findall(fragment or ""))
+def external_links(fragment: str) -> list[str]:
+    """The targets of the links in a rendered fragment that leave the site (those carry rel="nofollow …")."""
+    targets = []
+    for anchor in _ANCHOR.finditer(fragment or ""):
+        attributes = anchor.group(1)
+        if 'rel="nofollow' in attributes:
+            href = _HREF.search(attributes)
+            targets.append(html.unescape(href.group(1)) if href else "")
+    return targets
 
 
 # --- internals --------------------------------------------------------------------------------
 
 _TAG = re.compile(r"""<\s*/?\s*([a-zA-Z0-9]*)(?:[^>"']|"[^"]*"|'[^']*')*>""")
 _INLINE = {"a", "em", "strong", "b", "i", "code", "del", "ins", "sup", "sub", "mark", "kbd", "abbr", "span", ""}
-_EXTERNAL_LINK = re.compile(r'<a\b[^>]*\brel="nofollow')
+_ANCHOR = re.compile(r"<a\b([^>]*)>")
+_HREF = re.compile(r'\bhref="([^"]*)"')
 # Control characters no one types; STX/ETX are Python-Markdown's own placeholder markers, and
 # U+E000–U+E003 are ours (see _sanitise): none may come from the writer.
 _UNTYPABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ue000-\ue003]")
@@ -251,7 +261,9 @@ def _markdown(context: str) -> markdown.Markdown:
 def _build_markdown(context: str) -> markdown.Markdown:
     if context == "post":
         md = markdown.Markdown(
-            extensions=["fenced_code", "tables", "sane_lists", "toc", "abbr", "def_list"],
+            # No "abbr": its definition pattern is quadratic in C, where no budget can stop it, and
+            # WordPress never writes "*[HTML]: …" (an <abbr title> in the text still works).
+            extensions=["fenced_code", "tables", "sane_lists", "toc", "def_list"],
             extension_configs={
                 "toc": {"permalink": True, "permalink_title": "", "toc_depth": "2-6"},
                 "tables": {"use_align_attribute": True},
@@ -269,12 +281,61 @@ def _build_markdown(context: str) -> markdown.Markdown:
         md.inlinePatterns.deregister("short_image_ref")
         md.parser.blockprocessors.deregister("hashheader")
         md.parser.blockprocessors.deregister("setextheader")
+    fences = md.preprocessors["fenced_code_block"]
+    md.preprocessors.register(_Fences(md, fences.config), "fenced_code_block", 25)
     md.treeprocessors.register(_Defuse(md, context), "defuse", 25)  # after the blocks, before inline (20)
     md.inlinePatterns.register(_CodeSpans(BACKTICK_RE), "backtick", 190)
     md.inlinePatterns.register(_BoundedLink(LINK_RE, md), "link", 160)
     if "image_link" in md.inlinePatterns:
         md.inlinePatterns.register(_BoundedImage(IMAGE_LINK_RE, md), "image_link", 150)
     return md
+
+
+class _Fences(FencedBlockPreprocessor):
+    """Fenced code blocks found line by line. Python-Markdown's one regular expression for them is
+    cubic in C on unclosed fences with `hl_lines=` ('```hl_lines="' * 800 took 24 s holding the GIL,
+    so nothing - not even the watchdog - ran meanwhile)."""
+
+    OPENING = re.compile(r"""(?P<fence>~{3,}|`{3,})[ ]*(?:\{(?P<attrs>[^\n]*)\}|\.?(?P<lang>[\w#.+-]*)[ ]*"""
+                         r"""(?:hl_lines=(?P<quot>["'])(?P<hl_lines>[^"'\n]*)(?P=quot)[ ]*)?)""")
+
+    def run(self, lines: list[str]) -> list[str]:
+        closers: dict[str, list[int]] = {}  # a fence as its own line → where it stands
+        for number, line in enumerate(lines):
+            if line[:1] in "`~":
+                closers.setdefault(line.rstrip(" "), []).append(number)
+        out, i = [], 0
+        while i < len(lines):
+            m = self.OPENING.fullmatch(lines[i]) if lines[i][:1] in "`~" else None
+            candidates = closers.get(m.group("fence"), ()) if m else ()
+            k = bisect.bisect_right(candidates, i)
+            if not m or k == len(candidates):
+                out.append(lines[i])
+                i += 1
+                continue
+            end = candidates[k]
+            block = self._block(m, "".join(line + "\n" for line in lines[i + 1:end]))
+            if block is None:
+                out.append(lines[i])
+                i += 1
+                continue
+            out += ["", self.md.htmlStash.store(block), ""]
+            i = end + 1
+        return out
+
+    def _block(self, m: re.Match, code: str) -> str | None:
+        """The <pre><code> of one block, as Python-Markdown writes it (None: malformed {attrs})."""
+        lang, classes = m.group("lang"), []
+        if m.group("attrs"):
+            attrs, remainder = get_attrs_and_remainder(m.group("attrs"))
+            if remainder:
+                return None
+            _id, classes, _config = self.handle_attrs(attrs)
+            lang = classes.pop(0) if classes else None
+        elif m.group("hl_lines"):
+            parse_hl_lines(m.group("hl_lines"))  # accepted and ignored, as without highlighting
+        lang_attr = f' class="{self.config.get("lang_prefix", "language-")}{html.escape(lang)}"' if lang else ""
+        return f"<pre><code{lang_attr}>{self._escape(code)}</code></pre>"
 
 
 def _quick_table_test(tables) -> None:
@@ -347,6 +408,7 @@ def _closing_ticks(ticks: int) -> re.Pattern:
 
 _MARKS = ("*", "_", "`", "[", "<", "&", "\\")
 _QUOTE_THEN_PAREN = re.compile(r"""["']\s*\)""")
+_ANGLE_TARGET = re.compile(r"\s*<[^<>\n]{0,%d}>" % markup_guard.MAX_LINK_TARGET)
 _PARENS = re.compile(r"[()]")
 QUOTE_WINDOW = 200  # how far past the closing parenthesis a quoted title may still end
 
@@ -358,6 +420,9 @@ class _BoundedTarget:
     def getLink(self, data: str, index: int):
         if not data.startswith("(", index):
             return "", None, index, False
+        angle = _ANGLE_TARGET.match(data, index + 1)
+        if angle:  # (<target with any parentheses> "title"): Python-Markdown's own regex reads it
+            return super().getLink(data[:angle.end() + QUOTE_WINDOW], index)
         depth, close = 0, None
         for m in _PARENS.finditer(data, index, index + 6 * markup_guard.MAX_LINK_TARGET):
             depth += 1 if m.group() == "(" else -1
@@ -466,20 +531,39 @@ def _cleaner(context: str, internal_hosts: tuple[str, ...]) -> bleach.Cleaner:
 
 
 def _external_rel(attrs: dict, new: bool = False, *, rel: str, internal_hosts: set) -> dict:
-    """Mark links that leave the site; keep links to this site (relative or own host) as they are.
-
-    Browsers read "//host", "\\\\host" and "/\\host" as links to another host, so those are external
-    too: what counts is the host a browser would go to, not whether a scheme was written."""
-    href = attrs.get((None, "href"), "")
-    try:
-        host = urlsplit(href.strip().replace("\\", "/")).hostname
-    except ValueError:  # e.g. "http://[::1" – no browser opens it, but mark it anyway
-        host = href
-    if host and host not in internal_hosts:
+    """Mark links that leave the site; keep links to this site (relative or own host) as they are."""
+    if leaves_site(attrs.get((None, "href"), ""), internal_hosts):
         attrs[(None, "rel")] = rel
     else:
         attrs.pop((None, "rel"), None)
     return attrs
+
+
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):(.*)$", re.DOTALL)
+_TAB_OR_NEWLINE = re.compile("[\t\n\r]")
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))  # what browsers strip from both ends of a URL
+
+
+def leaves_site(href: str, internal_hosts=()) -> bool:
+    """Whether a browser following `href` on this site would go to another host.
+
+    Read as browsers read it (the WHATWG URL parser), not as urlsplit does: character references
+    decoded, tabs and newlines dropped, backslashes are slashes, any run of slashes before a host
+    ("//", "///", "/\\") starts a host, and "http:evil.example" names one too. Anything with a
+    host that is not ours counts, so does a scheme we do not know (mailto: and the like)."""
+    url = _TAB_OR_NEWLINE.sub("", html.unescape(href or "")).strip(_C0_AND_SPACE).replace("\\", "/")
+    scheme = _SCHEME.match(url)
+    if scheme:
+        if scheme.group(1).lower() not in ("http", "https"):
+            return scheme.group(1).lower() != "mailto"
+        rest = scheme.group(2)
+    elif url.startswith("//"):
+        rest = url
+    else:
+        return False  # a path, a query or a fragment on this site
+    authority = re.split(r"[/?#]", rest.lstrip("/"), maxsplit=1)[0]
+    host = authority.rpartition("@")[2].split(":")[0].strip("[]").lower().rstrip(".")
+    return bool(host) and host not in internal_hosts
 
 
 def _flatten(tokens: list) -> list:

@@ -32,6 +32,7 @@ MAX_LINK_TEXT = 2000  # characters between `[` and its `]`
 MAX_LINK_TARGET = 4000  # characters between `(` and its `)` after `]`: long URLs and a title
 
 _SPECIAL = re.compile(r"[\\`\[\]()]")
+_ANGLE_TARGET = re.compile(r"[ \t]*<[^<>\n]{0,%d}>" % MAX_LINK_TARGET)
 _TICKS = re.compile(r"`+")
 
 
@@ -80,6 +81,11 @@ def defuse_inline(text: str, literal=_backslashed) -> str:
                 closed_at[i] = start
         elif c == "(":
             parens.append((i, len(parens) >= MAX_NESTING))
+            if i and text[i - 1] == "]":  # a link target in angle brackets may hold any parentheses
+                angle = _ANGLE_TARGET.match(text, i + 1)
+                if angle:
+                    i = angle.end()
+                    continue
         elif c == ")" and parens:
             start, deep = parens.pop()
             paren_pairs[start] = i

@@ -20,6 +20,8 @@ TOKENS = [
     "#", "=\n", "-\n", "a\n-\n", "<!--", "-->", "<div>", "<svg ", "http://a.b ", "www.a.b ", "a-", "a.",
     "http://a-", "(", "((", "https://x.y/(", "> - ", "- > ", "1. > ", "  - ", "\n- ", "\n> ", "\n1. ", "\x02",
     "\x03", "\x0201\x03", "\ue000", "\r", "\r\n",
+    # from the review of the fix: fences with hl_lines (cubic in Python-Markdown's regex), unclosed fences
+    '```hl_lines="\n', "```hl_lines='\n", "~~~.a\n", "~~~a\n", "```a\n", "[a](<", "[a](<b)>)",
 ]
 
 

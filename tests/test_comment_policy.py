@@ -40,7 +40,11 @@ def test_trusted_author_with_many_links_waits():
 
 @pytest.mark.parametrize("name", ["Sternwelle-Team", "sternwelle team", "STERNWELLE_TEAM", "Sternwe11e-Team",
                                   "Ѕternwеlle-Team", "Das Sternwelle Team", "Sternwelle Support", "Anna Seidel",
-                                  "anna  seidel", "Stérnwelle"])
+                                  "anna  seidel", "Stérnwelle",
+                                  # from the review of the fix: styled letters, rarer look-alikes, a staff
+                                  # name with an addition
+                                  "𝐒𝐭𝐞𝐫𝐧𝐰𝐞𝐥𝐥𝐞-𝐓𝐞𝐚𝐦", "𝐀𝐧𝐧𝐚 𝐒𝐞𝐢𝐝𝐞𝐥", "Sternԝelle-Team", "Sternweӏӏe Support",
+                                  "Sternweǀǀe", "Anna Seidel (Kundenservice)", "Аnna Müller"])
 def test_names_that_look_like_the_team_wait_for_review_even_when_trusted(name):
     team = CommentPolicy(min_seconds=0, reserved_names=("Sternwelle-Team", "Sternwelle"))
     d = team.decide(Submission(text="Klicken Sie hier", email="a@example.org", name=name, approved_before=9,
@@ -48,7 +52,8 @@ def test_names_that_look_like_the_team_wait_for_review_even_when_trusted(name):
     assert (d.status, d.reason) == ("pending", "looks_like_team")
 
 
-@pytest.mark.parametrize("name", ["Anna", "Stern", "Welle", "Team Rocket", "Anna Seidler"])
+@pytest.mark.parametrize("name", ["Anna", "Stern", "Welle", "Team Rocket", "Anna Seidler", "Анна Петрова", "Γιώργος",
+                                  "José Müller-Lüdenscheidt", "李 Wei"])
 def test_ordinary_names_are_not_held(name):
     team = CommentPolicy(min_seconds=0, reserved_names=("Sternwelle-Team", "Sternwelle"))
     d = team.decide(Submission(text="Danke!", email="a@example.org", name=name, approved_before=1, proven=True,

@@ -271,3 +271,26 @@ def test_anonymize_counts_what_it_cleared(app, make):
     db.session.commit()
     assert comments.anonymize(utcnow() - timedelta(minutes=60)) == (1, 1)
     assert comments.anonymize(utcnow()) == (0, 0)
+
+
+def test_what_others_wrote_about_her_comments_goes_too(search_app, client, mod, make):
+    """Review of the fix, finding 6: the team greets her by name, notes and reports quote her."""
+    from app.moderation import service as moderation_service
+
+    post = make.post("Uhrenpflege")
+    hers = add_comment(post, status=CommentStatus.PENDING, name=NAME, email=EMAIL,
+                       body=f"Mein {WORD} klemmt seit Montag.")
+    moderation_service.reply(hers, mod, f"Hallo {NAME}, danke für den Hinweis zum Uhrwerk!", team_name="Team")
+    moderation_service.add_note(hers, mod, f"{NAME} schreibt: {WORD} klemmt")
+    moderation_service.escalate(db.session.get(Comment, hers.id), mod, "Technik", f"{NAME}: {WORD} prüfen")
+    moderation_service.report(db.session.get(Comment, hers.id), reason="spam", details=f"{NAME} wirbt für {WORD}",
+                              ip_hash="abc", hide_after=0)
+    index.rebuild()
+    assert index.search("Quarzfeld").total or index.staff_search("Quarzfeld").total
+    erase(client, mod)
+    index.close()
+    db.session.remove()
+    assert traces_on_disk(Path(search_app.config["DATA_DIR"])) == {}
+    assert index.search("Quarzfeld").total == 0 and index.staff_search("Quarzfeld").total == 0
+    answer = db.session.scalar(select(Comment).where(Comment.is_official.is_(True)))
+    assert answer.body_md == "Hallo Gelöscht, danke für den Hinweis zum Uhrwerk!"

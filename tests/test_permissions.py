@@ -33,6 +33,8 @@ PUBLIC = {
     "api.post_comments",
     # signing in and out
     "auth.login", "auth.logout",
+    # a sign-in link for a new browser while strangers keep guessing (signed, mailed to the account)
+    "auth.known_browser_request", "auth.known_browser",
 }
 
 LOGIN = "login"  # the value `login_required` sets: any signed-in staff member

@@ -327,14 +327,21 @@ def test_subscriptions_and_mails_to_the_address_go_other_people_s_stay(moderatin
     assert [m.to for m in db.session.scalars(select(OutboxMail))] == ["otto@example.org"]
 
 
-def test_staff_notes_stay_without_the_address(moderating, stored):
+def test_what_staff_and_readers_wrote_about_her_comments_goes_and_the_trail_stays(moderating, stored):
+    """Notes on her comments, report details and audit reasons quote her: they go; who did what, when, stays."""
     erase(moderating)
-    notes = sorted(n.body for n in db.session.scalars(select(StaffNote)))
-    assert notes == ["Kundin ruft oft an.", "Rückfrage an [erased] geschickt."]
+    assert db.session.scalars(select(StaffNote)).all() == []
     [report] = db.session.scalars(select(Report)).all()
-    assert report.details == "Frau [erased] nervt."
-    assert db.session.scalar(select(ModerationEvent.reason).where(ModerationEvent.action == "escalate")) == \
-        "Datenschutz: [erased] fragt nach"
+    assert (report.details, report.reason) == ("", "offtopic")
+    escalation = db.session.scalar(select(ModerationEvent).where(ModerationEvent.action == "escalate"))
+    assert escalation.reason == "" and escalation.actor_id is not None and escalation.at is not None
+
+
+def test_a_staff_note_elsewhere_keeps_its_text_without_the_address(moderating, stored, mod):
+    db.session.add(StaffNote(comment_id=stored["reply"].id, author_id=mod.id, body="Otto kennt petra@example.org."))
+    db.session.commit()
+    erase(moderating)
+    assert [n.body for n in db.session.scalars(select(StaffNote))] == ["Otto kennt [erased]."]
 
 
 def test_the_address_typed_into_someone_else_s_comment_is_blanked_with_an_audit_entry(moderating, stored, mod):
@@ -423,7 +430,7 @@ def test_a_staff_account_s_address_is_left_to_user_management(moderating, stored
 def test_erasure_is_a_service_the_cli_could_call(app, stored, mod):
     result = privacy.erase(EMAIL.upper(), mod, placeholder_name="Gelöscht")
     assert (result.comments, result.subscriptions, result.mails) == (5, 2, 2)
-    assert result.mentions == 4  # Otto's reply, a staff note, a report, an audit reason
+    assert result.mentions == 1  # Otto's reply (notes, reports and reasons on her comments went with them)
     assert petra(stored["answered"].id).author_name == "Gelöscht"
     assert db.session.scalar(select(func.count()).select_from(Comment).where(
         func.lower(Comment.author_email) == EMAIL)) == 0

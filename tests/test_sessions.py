@@ -188,3 +188,39 @@ def test_author_pages_only_for_people_with_published_posts(client, make):
     assert client.get("/author/wanda").status_code == 200
     for name in (quiet.username, drafts_only.username, gone.username, "niemand"):
         assert client.get(f"/author/{name}").status_code == 404, name
+
+
+def test_a_mailed_link_lets_the_owner_in_while_strangers_keep_guessing(app, moderator, limits):
+    """Review of the fix, finding 10: continued guessing would keep every new browser waiting."""
+    import re as regex
+
+    from app.models import OutboxMail
+
+    for n in range(5):
+        login(attacker(app, f"198.51.100.{n}"), "mona", "falsch")
+    new_browser = attacker(app, "192.0.2.30")
+    refused = login(new_browser, "mona")
+    assert refused.status_code == 429 and "/login/known-browser" in refused.get_data(as_text=True)
+    asked = new_browser.post("/login/known-browser", data={"username": "Mona"})
+    assert asked.status_code == 302
+    (sent,) = db.session.scalars(db.select(OutboxMail)).all()
+    assert sent.to == "mona@example.org"
+    link = regex.search(r"http://\S+/login/known-browser/\S+", sent.body).group(0)
+    path = link.split("5000", 1)[1]
+    assert new_browser.get(path).status_code == 200  # one button: a mail scanner opening it changes nothing
+    assert new_browser.post(path).status_code == 302
+    for n in range(5, 10):  # the guessing goes on …
+        login(attacker(app, f"198.51.100.{n}"), "mona", "falsch")
+    assert login(new_browser, "mona").status_code == 302  # … and the owner is in
+
+
+def test_the_sign_in_link_tells_nothing_and_mails_only_real_accounts(app, moderator, limits):
+    from app.models import OutboxMail
+
+    client = attacker(app, "192.0.2.40")
+    for name in ("niemand", "mona"):
+        response = client.post("/login/known-browser", data={"username": name}, headers={"Accept-Language": "en"})
+        assert response.status_code == 302
+        assert "If an account with this user name exists" in client.get("/login").get_data(as_text=True)
+    assert [m.to for m in db.session.scalars(db.select(OutboxMail))] == ["mona@example.org"]
+    assert client.get("/login/known-browser/forged-token").status_code == 404

@@ -147,6 +147,21 @@ def test_a_trusted_authors_edit_without_new_links_applies_at_once_and_keeps_the_
     assert events(edited)[-1] == "edit"
 
 
+def test_swapping_an_approved_link_for_another_waits_for_review(app, post):
+    """Same number of links, new destination: a phishing swap (review of the fix, finding 3)."""
+    petra = app.test_client()
+    post_comment(petra, "offen-antworten", body="Erste Frage")
+    approve(newest())
+    post_comment(petra, "offen-antworten", body="Anleitung: https://example.org/faq")
+    comment = newest()
+    assert comment.status == A
+    edit(petra, comment, "Anleitung: https://sternwelle-login.de/faq")
+    edited = newest()
+    assert edited.body_md == "Anleitung: https://example.org/faq" and edited.pending_since
+    edit(petra, comment, "Die Anleitung: https://example.org/faq")  # the same link, other words: at once
+    assert newest().body_md == "Die Anleitung: https://example.org/faq"
+
+
 def test_an_edit_that_adds_a_link_waits_even_for_a_trusted_author(published):
     petra, comment = published
     edit(petra, comment, "Mehr dazu auf https://phishing-seite.com/login")
@@ -250,16 +265,18 @@ def test_a_name_in_a_canned_response_stays_a_name(app, make, post):
 
 # As typed in Markdown: "\\\\" is an escaped backslash, so the link's address starts with "\\" (or "/\").
 @pytest.mark.parametrize("href", ["//evil.example/x", r"\\\\evil.example\\x", r"/\\evil.example/x",
-                                  "https://evil.example"])
+                                  "https://evil.example", "&#47;&#47;evil.example/login", "/&#92;evil.example/login",
+                                  "///evil.example/login", "http:evil.example/login", "http:///evil.example",
+                                  "https://blog.example@evil.example/"])
 def test_links_to_another_host_are_external_however_written(href):
     html_out = markup.render_comment(f"[hier]({href})", ("blog.example",))
     assert 'rel="nofollow ugc noopener"' in html_out, html_out
-    assert markup.external_links(html_out) == 1
+    assert len(markup.external_links(html_out)) == 1
 
 
 def test_own_links_stay_internal():
     html_out = markup.render_comment("[a](/posts/x) [b](https://blog.example/y) [c](#kommentare)", ("blog.example",))
-    assert "nofollow" not in html_out and markup.external_links(html_out) == 0
+    assert "nofollow" not in html_out and markup.external_links(html_out) == []
 
 
 def test_protocol_relative_links_count_against_the_link_limit(app, post):
@@ -281,3 +298,38 @@ def test_unrenderable_comment_is_refused_with_a_message_and_the_text_kept(client
     assert newest() is None
     assert post_comment(client, "offen-antworten", body="**Danach** geht es").status_code == 302
     assert "<strong>Danach</strong>" in newest().body_html
+
+
+# --- what the moderator read is what gets approved -------------------------------------------------
+
+def test_an_approval_does_not_publish_a_text_changed_after_the_moderator_read_it(app, make, post):
+    """Review of the fix, finding 4: the reader edits a pending comment between read and approve."""
+    reader = app.test_client()
+    post_comment(reader, "offen-antworten", body="Danke für den Artikel!")
+    comment = newest()
+    anna = moderator(make)
+    team = app.test_client()
+    login(team, anna)
+    queue = html(team.get("/moderation/"))
+    seen = re.search(rf'/moderation/comments/{comment.id}/approve".*?name="version" value="([^"]*)"', queue, re.S).group(1)
+    edit(reader, comment, "[hier einloggen](https://sternwelle-login.de/)")
+    team.post(f"/moderation/comments/{comment.id}/approve", data={"expected": "pending", "version": seen})
+    assert newest().status == P  # not published: the moderator must read the new text first
+    again = re.search(rf'/moderation/comments/{comment.id}/approve".*?name="version" value="([^"]*)"',
+                      html(team.get("/moderation/")), re.S).group(1)
+    team.post(f"/moderation/comments/{comment.id}/approve", data={"expected": "pending", "version": again})
+    assert newest().status == A
+
+
+def test_bulk_and_answers_check_the_text_version_too(app, make, post):
+    reader = app.test_client()
+    post_comment(reader, "offen-antworten", body="Frage eins")
+    comment = newest()
+    anna = moderator(make)
+    seen = service.text_version(comment)
+    edit(reader, comment, "Frage eins, geändert")
+    result = service.bulk([(newest(), "pending", seen)], "approve", actor=anna)
+    assert result.done == [] and result.skipped and newest().status == P
+    with pytest.raises(service.AlreadyHandled):
+        service.reply(newest(), anna, "Antwort", team_name="Team", seen_version=seen)
+    assert service.reply(newest(), anna, "Antwort", team_name="Team", seen_version=service.text_version(newest()))

@@ -131,7 +131,7 @@ def too_many_logins(error):
     form = LoginForm()
     form.password.errors = [_("Too many failed attempts. Please wait a minute and try again.")]
     headers = [(k, v) for k, v in error.get_headers() if k.lower() == "retry-after"]
-    return render_template("auth/login.html", form=form), 429, headers
+    return render_template("auth/login.html", form=form, throttled=True), 429, headers
 
 
 def _sign_in(user: User, *, remember: bool) -> None:

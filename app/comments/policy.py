@@ -68,13 +68,19 @@ class CommentPolicy:
         return Decision(CommentStatus.PENDING, "new_author")
 
     def looks_like_team(self, name: str, staff_names: tuple[str, ...] = ()) -> bool:
-        """A reader's name that contains the team's name or the brand, or is a staff member's name,
-        however it is spelled ("Sternwe11e Team", "STERNWELLE-support", Cyrillic look-alikes)."""
+        """A reader's name that contains the team's name, the brand or a staff member's full name,
+        however it is spelled ("Sternwe11e Team", "𝐒𝐭𝐞𝐫𝐧𝐰𝐞𝐥𝐥𝐞", "Jana Berger (Kundenservice)"), or
+        that mixes alphabets (Latin with Cyrillic or Greek letters: the look-alike trick)."""
         folded = fold_name(name)
         if not folded:
             return False
-        return any(fold_name(reserved) in folded for reserved in self.reserved_names if fold_name(reserved)) or \
-            any(folded == fold_name(staff) for staff in staff_names)
+        if mixes_scripts(name):
+            return True
+        reserved = [fold_name(r) for r in self.reserved_names]
+        # A staff name counts inside a longer one only when it is long enough not to be anyone's first name.
+        staff = [fold_name(n) for n in staff_names]
+        return any(r and r in folded for r in reserved) or \
+            any(n and (n == folded or (len(n) >= 8 and n in folded)) for n in staff)
 
     @staticmethod
     def count_links(text: str) -> int:
@@ -88,17 +94,31 @@ class CommentPolicy:
 
 
 _LINK = re.compile(r"https?://|www\.|(?<![\w:])//[\w-]|\\\\[\w-]", re.IGNORECASE)
-# Letters and digits that pass for others in a name: Cyrillic and Greek look-alikes, leetspeak.
+# Letters and digits that pass for others in a name: Cyrillic, Greek and other look-alikes, leetspeak.
 _LOOKALIKES = str.maketrans({
     "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "у": "y", "к": "k", "м": "m", "т": "t",
-    "н": "h", "в": "b", "і": "i", "ѕ": "s", "ј": "j", "ο": "o", "α": "a", "ε": "e", "ρ": "p", "τ": "t",
-    "ν": "v", "κ": "k", "ι": "i", "0": "o", "1": "l", "i": "l", "!": "l", "|": "l", "3": "e", "4": "a",
-    "@": "a", "5": "s", "$": "s", "7": "t", "ß": "ss",
+    "н": "h", "в": "b", "і": "i", "ѕ": "s", "ј": "j", "ԁ": "d", "ԝ": "w", "һ": "h", "ӏ": "l", "ԛ": "q",
+    "ο": "o", "α": "a", "ε": "e", "ρ": "p", "τ": "t", "ν": "v", "κ": "k", "ι": "i", "υ": "u", "ω": "w",
+    "ǀ": "l", "ı": "i", "ɩ": "i", "ɪ": "i", "ʟ": "l", "ɡ": "g", "ɑ": "a", "ʋ": "v",
+    "0": "o", "1": "l", "i": "l", "!": "l", "|": "l", "3": "e", "4": "a", "@": "a", "5": "s", "$": "s",
+    "7": "t", "ß": "ss",
 })
 
 
 def fold_name(name: str) -> str:
-    """A name reduced to what it looks like: no accents, case, spacing, punctuation or look-alikes."""
-    text = unicodedata.normalize("NFKD", (name or "").casefold())
+    """A name reduced to what it looks like: no styled letters (𝐒), accents, case, spacing,
+    punctuation or look-alikes."""
+    text = unicodedata.normalize("NFKC", name or "").casefold()  # 𝐒 → S → s
+    text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).translate(_LOOKALIKES)
     return "".join(ch for ch in text if ch.isalnum())
+
+
+def mixes_scripts(name: str) -> bool:
+    """Latin letters together with Cyrillic or Greek ones in one name ("Sternԝelle")."""
+    scripts = set()
+    for ch in unicodedata.normalize("NFKC", name or ""):
+        if ch.isalpha():
+            script = unicodedata.name(ch, "").split(" ")[0]
+            scripts.add(script if script in ("CYRILLIC", "GREEK") else "LATIN" if script == "LATIN" else "OTHER")
+    return "LATIN" in scripts and bool(scripts & {"CYRILLIC", "GREEK"})

@@ -117,7 +117,7 @@ def submit(post: Post, data: CommentInput, client: Client, rules: Rules) -> Subm
         text=data.body, email=email, name=name, is_staff=client.user is not None, honeypot=data.honeypot,
         seconds_taken=data.seconds_taken, approved_before=approved_count(email),
         proven=client.user is None and proves_address(client.proof, email, rules.secret),
-        links=markup.external_links(body_html), staff_names=() if client.user else staff_names(),
+        links=len(markup.external_links(body_html)), staff_names=() if client.user else staff_names(),
     ))
     comment = Comment(
         post_id=post.id, parent_id=parent.id if parent else None, depth=parent.depth + 1 if parent else 0,
@@ -169,7 +169,8 @@ def edit_own(comment: Comment, body: str, own_ids: set[int], rules: Rules, proof
     body_html = _rendered(body, rules)
     now = utcnow()
     if comment.status == CommentStatus.APPROVED and comment.user_id is None:
-        adds_link = markup.external_links(body_html) > markup.external_links(comment.body_html)
+        # Any new destination counts, also one that replaces an approved link (same number, new target).
+        adds_link = bool(set(markup.external_links(body_html)) - set(markup.external_links(comment.body_html)))
         trusted = proves_address(proof, comment.author_email, rules.secret) and \
             approved_count(comment.author_email, excluding=comment.id) > 0
         if adds_link or not trusted or rules.policy.blocked(body):

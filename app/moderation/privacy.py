@@ -5,8 +5,12 @@ module finds everything stored under that address (case-insensitive), exports it
 person may receive, and erases it:
 
 - every comment by the address loses its name, address, website, text (also the original
-  words kept after a staff edit) and IP hash, and is deleted through the state machine; a
-  comment with visible replies stays in its thread as the "removed" placeholder;
+  words kept after a staff edit, earlier versions and an edit waiting for review) and IP hash,
+  and is deleted through the state machine; a comment with visible replies stays in its thread
+  as the "removed" placeholder;
+- what others wrote *about* those comments goes with them: staff notes on them are deleted,
+  report details and audit reasons on them blanked (who did what, when, stays), and replies to
+  them (an official answer's "Hallo {name}") lose the person's name;
 - subscriptions of the address and every mail in the outbox to it (sent or not) are deleted;
 - mails to others that quote those comments (reply notifications, moderators' digests) lose
   them: unsent notifications are deleted, sent ones keep only subject, recipient and times,
@@ -37,11 +41,12 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
-from app import mail
+from app import markup, mail
 from app.search import index as search
+from app.urls import internal_hosts
 from app.extensions import db
 from app.models import (
     Comment, CommentRevision, CommentStatus, ModerationEvent, OutboxMail, Report, StaffNote, Subscription, User, utcnow,
@@ -212,6 +217,9 @@ def erase(email: str, actor: User, *, placeholder_name: str | None = None) -> Er
 
     # 2. Then the personal data, all in one transaction.
     ids = [c.id for c in comments]
+    names = {c.author_name for c in comments}
+    _forget_what_others_wrote_about(ids)
+    answers = _forget_name_in_replies(ids, names, placeholder_name, actor)
     for comment in comments:
         from_status = comment.status
         comment.author_name = placeholder_name
@@ -244,11 +252,50 @@ def erase(email: str, actor: User, *, placeholder_name: str | None = None) -> Er
     db.session.commit()
     # The erased texts, and other comments the address was typed into, change in both indexes;
     # their old documents are rewritten out of the index files first.
-    changed = list(ids) + [row_id for model, row_id in masked if model == "Comment"]
+    changed = list(ids) + answers + [row_id for model, row_id in masked if model == "Comment"]
     result.index_purged = search.purge(changed)
     search.refresh(comments=changed)
     result.log_truncated = _truncate_log()
     return result
+
+
+def _forget_what_others_wrote_about(ids: list[int]) -> None:
+    """Staff notes, report details and audit reasons on the erased comments quote them: they go too
+    (who did what, when, stays in the audit trail)."""
+    if not ids:
+        return
+    db.session.execute(delete(StaffNote).where(StaffNote.comment_id.in_(ids)).execution_options(synchronize_session=False))
+    db.session.execute(update(Report).where(Report.comment_id.in_(ids)).values(details="", ip_hash=None)
+                       .execution_options(synchronize_session=False))
+    db.session.execute(update(ModerationEvent).where(ModerationEvent.comment_id.in_(ids),
+                                                     ModerationEvent.reason.not_like(f"{REASON}%")).values(reason="")
+                       .execution_options(synchronize_session=False))
+
+
+def _forget_name_in_replies(ids: list[int], names: set[str], placeholder: str, actor: User) -> list[int]:
+    """Answers to the erased comments greet the person by name ("Hallo {name}", a canned response):
+    the name becomes the placeholder there. Returns the ids of the replies that changed."""
+    names = [n for n in names if len((n or "").strip()) >= 3]
+    if not ids or not names:
+        return []
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n.strip()) for n in names) + r")(?!\w)", re.IGNORECASE)
+    changed = []
+    for reply in db.session.scalars(select(Comment).where(Comment.parent_id.in_(ids), Comment.id.not_in(ids))):
+        texts = {field: getattr(reply, field) for field in ("body_md", "original_body_md", "pending_body_md")}
+        if not any(text and pattern.search(text) for text in texts.values()):
+            continue
+        for field, text in texts.items():
+            if text:
+                setattr(reply, field, pattern.sub(placeholder, text))
+        reply.body_html = markup.render_comment(reply.body_md, internal_hosts())
+        if reply.pending_body_md:
+            reply.pending_body_html = markup.render_comment(reply.pending_body_md, internal_hosts())
+        db.session.execute(delete(CommentRevision).where(CommentRevision.comment_id == reply.id)
+                           .execution_options(synchronize_session=False))
+        service.record(reply, "redact", actor=actor, from_status=reply.status, to_status=reply.status,
+                       reason=f"{REASON}: the name of the person answered was removed")
+        changed.append(reply.id)
+    return changed
 
 
 def _truncate_log() -> bool:

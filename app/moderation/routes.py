@@ -59,7 +59,7 @@ def markdown_text(value: str) -> str:
 
 @bp.app_context_processor
 def moderation_labels():
-    return {"status_labels": STATUS_LABELS, "response_labels": RESPONSE_LABELS, "topic_labels": TOPIC_LABELS,
+    return {"text_version": service.text_version, "status_labels": STATUS_LABELS, "response_labels": RESPONSE_LABELS, "topic_labels": TOPIC_LABELS,
             "action_labels": ACTION_LABELS, "view_labels": VIEW_LABELS, "event_labels": EVENT_LABELS,
             "rule_labels": RULE_LABELS, "report_reasons": {c.value: c.label for c in REPORT_REASONS}}
 
@@ -123,7 +123,7 @@ def act(comment_id: int, action: str):
         abort(400, description=_("The form was incomplete; please try again."))
     try:
         service.transition(comment, action, actor=current_user, reason=form.reason.data or "",
-                           expected=form.expected.data or None)
+                           expected=form.expected.data or None, seen_version=_seen_version(request.form.get("version")))
         flash(_("Comment by %(name)s: %(what)s.", name=comment.author_name, what=service.PAST[action]), "success")
     except service.ModerationError as exc:
         flash(str(exc.message), "warning")
@@ -139,17 +139,19 @@ def bulk():
         abort(400, description=_("Unknown action."))
     if not form.validate():
         abort(400, description=_("The form was incomplete; please try again."))
-    # Each box says "id:status as shown", so a comment someone else handled meanwhile is skipped.
+    # Each box says "id:status:text version as shown", so a comment someone else handled (or its
+    # author changed) meanwhile is skipped.
     seen = {}
     for value in request.form.getlist("ids"):
-        comment_id, _sep, status = value.partition(":")
+        comment_id, _sep, rest = value.partition(":")
+        status, has_version, version = rest.partition(":")
         if is_id(comment_id):
-            seen[int(comment_id)] = status or None
+            seen[int(comment_id)] = (status or None, _seen_version(version if has_version else None))
     if not seen:
         flash(_("Please select at least one comment."), "warning")
         return redirect(_back(form.next.data or url_for("moderation.queue")))
     comments = db.session.scalars(select(Comment).where(Comment.id.in_(seen)).order_by(Comment.id)).all()
-    result = service.bulk([(c, seen[c.id]) for c in comments], action, actor=current_user,
+    result = service.bulk([(c, *seen[c.id]) for c in comments], action, actor=current_user,
                           reason=form.reason.data or "")
     if result.done:
         flash(_("%(n)s comments: %(what)s.", n=len(result.done), what=service.PAST[action]), "success")
@@ -238,7 +240,7 @@ def reply(comment_id: int):
     try:
         answer = service.reply(question, current_user, form.body.data, team_name=current_app.config["TEAM_NAME"],
                                as_team=form.as_team.data != "me", expect_unanswered=form.expect_unanswered.data == "1",
-                               internal_hosts=internal_hosts())
+                               internal_hosts=internal_hosts(), seen_version=_seen_version(request.form.get("version")))
     except service.ModerationError as exc:
         form.expect_unanswered.data = ""  # sending again posts a follow-up answer on purpose
         return _render_detail(question, 409, form, message=str(exc.message))
@@ -397,6 +399,13 @@ def preview():
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+def _seen_version(sent: str | None) -> str:
+    """The text version the moderator's form says it showed. A form without one (a page from before
+    versions, a tool) counts as having seen the original text, so an edited comment is not decided
+    on its behalf."""
+    return sent if sent is not None else ""
+
 
 PLACEHOLDERS = ("{name}", "{post_title}", "{team}")
 

@@ -81,14 +81,26 @@ def _already(comment: Comment, action: str) -> AlreadyHandled:
     return AlreadyHandled(comment, action, message)
 
 
+def text_version(comment: Comment) -> str:
+    """Which text of a comment a moderator saw: it changes with every edit (forms send it back)."""
+    return comment.edited_at.isoformat() if comment.edited_at else ""
+
+
+def _changed_text(comment: Comment, action: str) -> AlreadyHandled:
+    return AlreadyHandled(comment, action, _l("The text was changed since you read it. Please read it again."))
+
+
 def transition(comment: Comment, action: str, *, actor: User | None = None, reason: str = "",
-               expected: str | None = None) -> Comment:
-    """Apply `action` if the comment is still in a state it fits (and in `expected`, when given)."""
+               expected: str | None = None, seen_version: str | None = None) -> Comment:
+    """Apply `action` if the comment is still in a state it fits (and in `expected`, when given), and
+    still says what the moderator read (`seen_version`, when given: see `text_version`)."""
     if action not in TRANSITIONS:
         raise ValueError(f"unknown action {action!r}")
     allowed_from, to_status = TRANSITIONS[action]
     if expected and expected != comment.status:
         raise _already(comment, action)
+    if seen_version is not None and seen_version != text_version(comment):
+        raise _changed_text(comment, action)
     if comment.status not in allowed_from:
         raise ModerationError(comment, action)
     from_status = comment.status
@@ -101,12 +113,16 @@ def transition(comment: Comment, action: str, *, actor: User | None = None, reas
         values["approved_at"] = now
     if to_status != S.PENDING:
         values.update(claimed_by_id=None, claimed_at=None)
+    unchanged_text = Comment.edited_at.is_(None) if comment.edited_at is None else Comment.edited_at == comment.edited_at
     changed = db.session.execute(
-        update(Comment).where(Comment.id == comment.id, Comment.status == from_status).values(**values)
+        update(Comment).where(Comment.id == comment.id, Comment.status == from_status, unchanged_text).values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
     if not changed:
         db.session.rollback()
+        db.session.refresh(comment)
+        if seen_version is not None and seen_version != text_version(comment):
+            raise _changed_text(comment, action)
         raise _already(comment, action)
     db.session.refresh(comment)
     if to_status != S.APPROVED and comment.flag_count:
@@ -133,12 +149,14 @@ class BulkResult:
     skipped: list[tuple[int, str]]
 
 
-def bulk(comments: list[tuple[Comment, str | None]], action: str, *, actor: User, reason: str = "") -> BulkResult:
-    """The same action on many (comment, status the moderator saw) pairs; a conflict skips only itself."""
+def bulk(comments: list[tuple[Comment, str | None, str | None]], action: str, *, actor: User,
+         reason: str = "") -> BulkResult:
+    """The same action on many (comment, status and text version the moderator saw); a conflict skips
+    only itself."""
     result = BulkResult([], [])
-    for comment, expected in comments:
+    for comment, expected, seen_version in comments:
         try:
-            transition(comment, action, actor=actor, reason=reason, expected=expected)
+            transition(comment, action, actor=actor, reason=reason, expected=expected, seen_version=seen_version)
             result.done.append(comment.id)
         except ModerationError as exc:
             result.skipped.append((comment.id, str(exc.message)))
@@ -146,10 +164,13 @@ def bulk(comments: list[tuple[Comment, str | None]], action: str, *, actor: User
 
 
 def reply(question: Comment, actor: User, body: str, *, team_name: str, as_team: bool = True,
-          expect_unanswered: bool = True, internal_hosts: tuple[str, ...] = ()) -> Comment:
+          expect_unanswered: bool = True, internal_hosts: tuple[str, ...] = (),
+          seen_version: str | None = None) -> Comment:
     """Publish the team's official answer; a pending question is approved in the same step."""
     if question.status not in (S.PENDING, S.APPROVED):
         raise ModerationError(question, "reply", _l("Removed or rejected comments cannot be answered."))
+    if seen_version is not None and seen_version != text_version(question):
+        raise _changed_text(question, "reply")
     if expect_unanswered and question.answered_at is not None:
         raise _answered_already(question)
     body_html = _rendered(question, "reply", body, internal_hosts)
@@ -157,8 +178,10 @@ def reply(question: Comment, actor: User, body: str, *, team_name: str, as_team:
     outgoing = []
     first_approval = question.approved_at is None
     if question.status == S.PENDING:
+        unchanged_text = Comment.edited_at.is_(None) if question.edited_at is None \
+            else Comment.edited_at == question.edited_at
         changed = db.session.execute(
-            update(Comment).where(Comment.id == question.id, Comment.status == S.PENDING)
+            update(Comment).where(Comment.id == question.id, Comment.status == S.PENDING, unchanged_text)
             .values(status=S.APPROVED, approved_at=func.coalesce(Comment.approved_at, now),
                     moderated_at=func.coalesce(Comment.moderated_at, now))
             .execution_options(synchronize_session=False)
