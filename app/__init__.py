@@ -59,7 +59,9 @@ def register_blueprints(app: Flask) -> None:
     from app.comments.routes import bp as comments_bp
     from app.admin.routes import bp as admin_bp
     from app.auth import known_browser, notifications  # noqa: F401  (routes on the auth blueprint)
-    from app.moderation import canned, privacy_routes, stats_routes  # noqa: F401  (routes on the moderation bp)
+    from app.moderation import canned_routes, stats_routes  # noqa: F401  (routes on the moderation bp)
+    from app.privacy import routes as privacy_routes  # noqa: F401  (routes on the privacy bp)
+    from app.privacy import bp as privacy_bp
     from app.moderation.routes import bp as moderation_bp
     from app.search.routes import bp as search_bp
     from app.feeds import bp as feeds_bp
@@ -72,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(comments_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(moderation_bp)
+    app.register_blueprint(privacy_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(search_bp)
     errors.init_app(app)

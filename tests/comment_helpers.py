@@ -19,7 +19,7 @@ def wrote(client, app, *comments) -> None:
     approved, that browser is trusted with its address)."""
     from itsdangerous import URLSafeTimedSerializer
 
-    from app.comments.reader import READER_COOKIE
+    from app.comments.browser_state import READER_COOKIE
 
     value = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="reader-proof").dumps(
         {"c": [c.id for c in comments], "a": []})

@@ -14,7 +14,8 @@ from app import mail, markup
 from app.comments import service as comments
 from app.extensions import _tune_sqlite, db
 from app.models import Comment, CommentRevision, CommentStatus, OutboxMail, Report, Role, Subscription, utcnow
-from app.moderation import digest, privacy
+from app.moderation import digest
+from app.privacy import service as privacy
 from app.moderation import service as moderation
 from app.search import index
 from tests.comment_helpers import add_comment, post_comment
@@ -191,7 +192,7 @@ def test_digest_items_about_erased_comments_are_cut_out_and_nothing_else():
     body = ("Hello Mona,\n\n2 new comments await moderation:\n\n"
             "- Ximena on “Uhren”, 1/1/27\n  Ein Text\n  https://b.example/moderation/comments/7\n\n"
             "- Carla on “Uhren”, 1/1/27\n  Anderer Text\n  https://b.example/moderation/comments/71\n\n--\nfooter\n")
-    from app.moderation import erasure_mail
+    from app.privacy import mails as erasure_mail
 
     cut = erasure_mail.without_items(body, [7])
     assert "Ximena" not in cut and "Ein Text" not in cut and "/comments/7\n" not in cut

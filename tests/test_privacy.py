@@ -11,7 +11,7 @@ from app.models import (
     Comment, CommentStatus, ModerationEvent, OutboxMail, Post, Report, ResponseStatus, Role, StaffNote, Subscription,
     utcnow,
 )
-from app.moderation import privacy
+from app.privacy import service as privacy
 from tests.comment_helpers import add_comment
 from tests.moderation_helpers import cookie_id
 

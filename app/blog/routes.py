@@ -5,7 +5,7 @@ from flask_babel import format_date, gettext as _
 from sqlalchemy import select
 
 from app.blog import bp
-from app.comments import reader, service as comment_service, threads
+from app.comments import browser_state as reader, service as comment_service, threads
 from app.content import queries
 from app.extensions import db
 from app.i18n import site_timezone

@@ -7,7 +7,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from app.blog.routes import render_post_page
 from app.comments import service, threads
-from app.comments.reader import (
+from app.comments.browser_state import (
     JUST_POSTED, form_timestamp, new_comment_form, own_comment_ids, proof, remember_address, remember_own,
     remember_written, rules, seconds_taken,
 )

@@ -14,7 +14,7 @@ person may receive, and erases it:
 - subscriptions of the address and every mail in the outbox to it (sent or not) are deleted;
 - mails to others that quote those comments (reply notifications, moderators' digests) lose
   them: unsent notifications are deleted, sent ones keep only subject, recipient and times,
-  digests lose the items (`erasure_mail.py`);
+  digests lose the items (`mails.py`);
 - where the address was typed into other texts (someone's reply, a staff note, a report, an
   audit reason, another mail), only the address itself is blanked out: staff notes and the
   audit trail stay;
@@ -51,7 +51,8 @@ from app.extensions import db
 from app.models import (
     Comment, CommentRevision, CommentStatus, ModerationEvent, OutboxMail, Report, StaffNote, Subscription, User, utcnow,
 )
-from app.moderation import erasure_mail, service
+from app.moderation import service
+from app.privacy import mails as quoting_mails
 from app.moderation.queue import escape_like
 
 log = logging.getLogger(__name__)
@@ -243,7 +244,7 @@ def erase(email: str, actor: User, *, placeholder_name: str | None = None) -> Er
     to_address = list(db.session.scalars(select(OutboxMail.id).where(_mail_to(email))))
     result.mails = db.session.execute(
         delete(OutboxMail).where(_mail_to(email)).execution_options(synchronize_session=False)).rowcount
-    quoting = erasure_mail.redact(ids, mask=MASK)
+    quoting = quoting_mails.redact(ids, mask=MASK)
     result.notifications = len(quoting)
     masked = _blank_out(email, exclude_comments=ids, actor=actor)
     result.mentions = len(masked)

@@ -1,4 +1,4 @@
-"""Privacy requests: export and erase what is stored about a commenter (routes on the moderation blueprint).
+"""Privacy requests: export and erase what is stored about a commenter (on the privacy blueprint, under /moderation/privacy).
 
 The address travels in a query string only for the look-up (GET, so the page can be reloaded and
 linked); export and erasure are POSTs, and after an erasure the redirect carries no address.
@@ -13,9 +13,11 @@ from wtforms import HiddenField, StringField
 from wtforms.validators import Length
 
 from app.models import utcnow
-from app.moderation import privacy
-from app.moderation.routes import bp, moderate
+from app.auth.permissions import Permission, permission_required
+from app.privacy import bp, service as privacy
 from app.urls import absolute_url
+
+moderate = permission_required(Permission.MODERATE)
 
 
 class ExportForm(FlaskForm):
@@ -31,7 +33,7 @@ def _page(email: str = "", findings: privacy.Findings | None = None, message: st
           status: int = 200, erase_form: EraseForm | None = None):
     export_form = ExportForm(formdata=None, email=email)
     erase_form = erase_form or EraseForm(formdata=None, email=email)
-    return render_template("moderation/privacy.html", email=email, findings=findings, message=message,
+    return render_template("privacy/requests.html", email=email, findings=findings, message=message,
                            export_form=export_form, erase_form=erase_form,
                            retention_days=current_app.config["IP_HASH_RETENTION_DAYS"]), status
 
@@ -42,7 +44,7 @@ def _invalid(typed: str):
     return _page(typed.strip()[:privacy.MAX_LENGTH], message=message, status=400)
 
 
-@bp.get("/privacy", endpoint="privacy")
+@bp.get("", endpoint="requests")
 @moderate
 def privacy_lookup():
     """The form, and with ?email=… everything stored about that address."""
@@ -65,7 +67,7 @@ def _posted_email(form):
     return email, None
 
 
-@bp.post("/privacy/export")
+@bp.post("/export", endpoint="export")
 @moderate
 def privacy_export():
     email, refused = _posted_email(ExportForm())
@@ -86,7 +88,7 @@ def privacy_export():
     })
 
 
-@bp.post("/privacy/erase")
+@bp.post("/erase", endpoint="erase")
 @moderate
 def privacy_erase():
     form = EraseForm()
@@ -106,4 +108,4 @@ def privacy_erase():
     flash(_("Erased: %(comments)s comments, %(subscriptions)s subscriptions, %(mails)s mails, the address in "
             "%(mentions)s other texts.", comments=result.comments, subscriptions=result.subscriptions,
             mails=result.mails, mentions=result.mentions), "success")
-    return redirect(url_for("moderation.privacy"))
+    return redirect(url_for("privacy.requests"))
