@@ -54,6 +54,145 @@ def test_api_404_json_for_unknown_or_unpublished(client, make, status):
     assert response.status_code == 404 and response.json["error"] == "Not Found"
 
 
+def _ids(data) -> list[int]:
+    return [c["id"] for c in data["comments"]]
+
+
+@pytest.fixture
+def many(make):
+    """Twelve threads of one comment and two replies each; hidden threads in between count for nothing."""
+    post = make.post("Viele Fragen")
+    roots = []
+    for n in range(12):
+        root = add_comment(post, name=f"Leser {n}", body=f"Frage {n}", commit=False)
+        reply = add_comment(post, parent=root, name="Antwort", body=f"Antwort {n}", commit=False)
+        add_comment(post, parent=reply, name="Nachfrage", body=f"Danke {n}", commit=False)
+        add_comment(post, name="Wartet", status=CommentStatus.PENDING, body=f"Wartet {n}", commit=False)
+        roots.append(root)
+    db.session.commit()
+    return post, roots
+
+
+def test_api_pages_whole_threads_with_links(client, many):
+    post, roots = many
+    url = f"/api/v1/posts/{post.slug}/comments"
+    first = client.get(url, query_string={"per_page": 5}).json
+    assert (first["page"], first["per_page"], first["pages"], first["total"], first["threads"]) == (1, 5, 3, 36, 12)
+    assert [c["id"] for c in first["comments"] if c["parent_id"] is None] == [r.id for r in roots[:5]]
+    assert len(first["comments"]) == 15  # whole threads: each root with both replies
+    links = first["links"]
+    assert links["prev"] is None and links["first"] == f"http://localhost{url}?page=1&per_page=5&order=oldest"
+    assert links["next"] == f"http://localhost{url}?page=2&per_page=5&order=oldest"
+    assert links["last"].endswith("?page=3&per_page=5&order=oldest")
+    assert links["self"].endswith("?page=1&per_page=5&order=oldest")
+    last = client.get(links["last"]).json
+    assert last["page"] == 3 and last["links"]["next"] is None
+    assert last["links"]["prev"].endswith("?page=2&per_page=5&order=oldest")
+    assert [c["id"] for c in last["comments"] if c["parent_id"] is None] == [r.id for r in roots[10:]]
+    pages = [client.get(url, query_string={"per_page": 5, "page": n}).json for n in (1, 2, 3)]
+    seen = [i for p in pages for i in _ids(p)]
+    assert len(seen) == len(set(seen)) == 36
+    assert "Wartet" not in str(pages)
+
+
+def test_api_newest_threads_first(client, many):
+    post, roots = many
+    data = client.get(f"/api/v1/posts/{post.slug}/comments?order=newest&per_page=2").json
+    assert data["order"] == "newest" and data["pages"] == 6
+    assert [c["id"] for c in data["comments"] if c["parent_id"] is None] == [roots[11].id, roots[10].id]
+    assert [c["depth"] for c in data["comments"]] == [0, 1, 2, 0, 1, 2]  # replies still follow their comment
+    assert data["links"]["next"].endswith("page=2&per_page=2&order=newest")
+
+
+def test_api_default_page_size_is_bounded(client, make):
+    post = make.post("Sehr viele Fragen")
+    for n in range(130):
+        add_comment(post, body=f"Frage {n}", commit=False)
+    db.session.commit()
+    default = client.get(f"/api/v1/posts/{post.slug}/comments").json
+    assert (default["per_page"], len(default["comments"]), default["pages"]) == (20, 20, 7)
+    biggest = client.get(f"/api/v1/posts/{post.slug}/comments?per_page=100").json
+    assert len(biggest["comments"]) == 100 and biggest["total"] == 130
+
+
+def test_api_statements_per_page_do_not_grow_with_the_thread(client, make, count_queries):
+    small, big = make.post("Klein"), make.post("Gross")
+    add_comment(small, body="Eins")
+    for n in range(40):
+        root = add_comment(big, body=f"Frage {n}", commit=False)
+        parent = root
+        for depth in range(4):
+            parent = add_comment(big, parent=parent, body=f"Antwort {n}.{depth}", commit=False)
+    gone = add_comment(big, body="Weg", status=CommentStatus.DELETED, commit=False)
+    add_comment(big, parent=gone, body="Antwort auf Gelöschtes", commit=False)
+    db.session.commit()
+    counts = {}
+    for slug, query in [(small.slug, ""), (big.slug, ""), (big.slug, "?per_page=100"),
+                        (big.slug, "?page=2&order=newest")]:
+        with count_queries() as counter:
+            response = client.get(f"/api/v1/posts/{slug}/comments{query}")
+        assert response.status_code == 200 and response.json["comments"]
+        # the test client runs the outbox drainer after each request; that is not the page's work
+        counts[(slug, query)] = len([s for s in counter.statements if "outbox_" not in s])
+    # the post with author and tags (3), then counts, the page's roots, their comments (4)
+    assert set(counts.values()) == {7}, counts
+
+
+@pytest.mark.parametrize("query, word", [
+    ("page=0", "page"), ("page=abc", "page"), ("page=-1", "page"), ("page=1.5", "page"), ("page=%C2%B2", "page"),
+    ("page=99999999999", "page"), ("per_page=0", "per_page"), ("per_page=101", "per_page"),
+    ("per_page=zehn", "per_page"), ("order=sideways", "order"),
+])
+def test_api_refuses_bad_parameters_in_json(client, thread, query, word):
+    post, _ = thread
+    response = client.get(f"/api/v1/posts/{post.slug}/comments?{query}")
+    assert response.status_code == 400 and response.content_type == "application/json"
+    assert response.json["status"] == 400 and f"'{word}'" in response.json["message"]
+
+
+def test_api_a_page_past_the_end_is_not_found(client, thread):
+    post, _ = thread
+    response = client.get(f"/api/v1/posts/{post.slug}/comments?page=2")
+    assert response.status_code == 404 and response.json["error"] == "Not Found"
+    assert "1 page(s)" in response.json["message"]
+
+
+@pytest.mark.parametrize("path", ["/api/", "/api/v1", "/api/v2/posts/x/comments", "/api/v1/posts",
+                                  "/api/v1/posts/x/comments/1", "/api/%E2%9C%93"])
+def test_api_unknown_paths_answer_json(client, path):
+    response = client.get(path)
+    assert response.status_code == 404 and response.content_type == "application/json", path
+    assert response.json == {"error": "Not Found", "status": 404, "message": response.json["message"]}
+    assert response.headers["X-Content-Type-Options"] == "nosniff"  # the site's headers are still added
+
+
+def test_api_wrong_method_answers_json_with_allow(client, thread):
+    post, _ = thread
+    for method in ("post", "put", "delete"):
+        response = getattr(client, method)(f"/api/v1/posts/{post.slug}/comments")
+        assert response.status_code == 405 and response.content_type == "application/json", method
+        assert response.json["status"] == 405 and "GET" in response.headers["Allow"]
+
+
+def test_other_paths_keep_the_html_error_page(client):
+    for path in ("/apiary", "/nope"):
+        response = client.get(path)
+        assert response.status_code == 404 and response.content_type.startswith("text/html"), path
+
+
+def test_api_shows_no_addresses_ip_hashes_or_hidden_text(client, make):
+    post = make.post("Privat")
+    add_comment(post, name="Anna", email="anna.geheim@example.org", ip_hash="f00dfeed" * 8,
+                author_url="https://anna.example.net")
+    add_comment(post, name="Bodo", email="bodo@example.net", ip_hash="cafebabe" * 8, status=CommentStatus.PENDING,
+                body="Bitte nicht zeigen")
+    body = client.get(f"/api/v1/posts/{post.slug}/comments").get_data(as_text=True)
+    assert "Anna" in body
+    for secret in ("anna.geheim", "@example", "f00dfeed", "cafebabe", "Bodo", "Bitte nicht zeigen", "pending",
+                   "ip_hash", "email"):
+        assert secret not in body, secret
+
+
 def test_comment_feed_lists_approved_comments(client, thread):
     post, (a, a1, a2, b) = thread
     response = client.get(f"/posts/{post.slug}/comments.atom")

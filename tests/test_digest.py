@@ -345,3 +345,35 @@ def test_the_settings_form_carries_a_csrf_token(app, client, make):
     response = client.post("/account/notifications", data={"digest": "daily", "csrf_token": token})
     assert response.status_code == 302
     assert reload(user).digest == "daily"
+
+
+def test_statements_do_not_grow_with_the_backlog(app, mod, post, make, count_queries, monkeypatch):
+    """Only what the mail shows is loaded (LIMIT), the rest is counted."""
+    monkeypatch.setattr(digests, "MAX_ITEMS", 3)
+    other = make.post("Zweiter Beitrag")
+    figures = []
+    for backlog in (2, 40):
+        for n in range(backlog):
+            add_comment(post if n % 2 else other, status=CommentStatus.PENDING, name=f"Neu {n}", minutes_ago=5,
+                        commit=False)
+            add_comment(post, status=CommentStatus.APPROVED, name=f"Wartend {n}", minutes_ago=600,
+                        response_status=WAITING, commit=False)
+        db.session.commit()
+        set_digest(mod, "hourly")
+        db.session.expire_all()  # the run reads everything itself, as the cron job does
+        with count_queries() as counter:
+            [outcome] = digests.run(dry_run=True)
+        listed = [s for s in counter.statements if "FROM comments JOIN posts" in s and "count(" not in s]
+        assert len(listed) == 2 and all("LIMIT" in s for s in listed)
+        figures.append((counter.n, outcome.digest.new_pending_total, outcome.digest.breaching_total,
+                        len(outcome.digest.new_pending), len(outcome.digest.breaching)))
+    assert figures[0][1:] == (2, 2, 2, 2) and figures[1][1:] == (42, 42, 3, 3)
+    assert figures[0][0] == figures[1][0], figures
+
+
+def test_a_long_comment_is_shortened_to_an_excerpt(app, runner, smtp, mod, post):
+    add_comment(post, status=CommentStatus.PENDING, name="Lang", body="\n\n" + "Wort " * 2000 + "Ende", minutes_ago=5)
+    run(runner)
+    [received] = smtp.received
+    line = next(line for line in received.body.splitlines() if line.strip().startswith("Wort"))
+    assert len(line.strip()) <= digests.EXCERPT and line.strip().endswith("…") and "Ende" not in received.body

@@ -38,7 +38,7 @@ def accounts():
 
 @demo.command("comments")
 def comments():
-    """Add the hand-written discussions to demo posts that have no comments yet."""
+    """Add the hand-written discussions to demo posts that have no comments yet, dated relative to now."""
     from app.demo.threads import load_demo_comments
 
     posts, added = load_demo_comments()

@@ -68,10 +68,17 @@ def generate(*, posts: int, comments_per_post: int, pending: int, seed: int,
     comment_rows = _comments(rng, words, first_post, published, comments_per_post, staff, now, progress)
     pending_ids = _choose_pending(rng, comment_rows, pending)
     settled = now - timedelta(days=14)
+    written = {row["id"]: row["created_at"] for row in comment_rows}
+    post_dates = {first_post + n: when for n, when in enumerate(published)}
     for row in comment_rows:
         if row["id"] in pending_ids:
             row["status"], row["status_reason"], row["approved_at"] = CommentStatus.PENDING, "new_author", None
             row["moderated_at"] = None
+            # A queue waits hours, not the years a post's whole thread may span: written in the
+            # last two days (after what it answers), so the generated queue is a believable one.
+            recent = now - timedelta(minutes=rng.randrange(5, 2 * 24 * 60))
+            after = max(written.get(row["parent_id"], post_dates[row["post_id"]]), post_dates[row["post_id"]])
+            row["created_at"] = min(max(recent, after + timedelta(minutes=1)), now)
         elif row["response_status"] == ResponseStatus.NEEDS_ANSWER and row["created_at"] < settled:
             # Like a real blog: older conversations among readers are settled, not waiting for the team.
             row["response_status"] = ResponseStatus.NO_ANSWER_NEEDED

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, case, func, literal, select
 
 from app.extensions import db
 from app.models import Category, Comment, CommentStatus, Post, PostStatus, Tag, User, post_tags
@@ -54,7 +54,7 @@ def text_of(fragment: str) -> str:
 
 @dataclass
 class Doc:
-    """One searchable thing, language-tagged; `index.py` turns it into Whoosh fields."""
+    """One searchable thing, language-tagged; `whoosh/schema.py` turns it into index fields."""
 
     kind: str  # post | comment
     id: int
@@ -211,6 +211,29 @@ class CommentRow:
 def scheduled_post_ids(now: datetime) -> list[int]:
     """Posts in the index whose date has not come yet: their documents are left out of searches."""
     return list(db.session.scalars(select(Post.id).where(indexable_post(), Post.published_at > now)))
+
+
+def shown_doc_ids(doc_ids: Iterable[str], now: datetime | None) -> set[str]:
+    """The index ids ("p12", "c345") among `doc_ids` that may be shown, read as ids only (cheap in bulk).
+
+    With `now`: what readers may see then (the same rules as `visible_posts` and `comments_by_id`);
+    without: comments that still exist (staff search). Searches check their hits with this
+    before counting them, so a stale index entry never makes a page come up short.
+    """
+    doc_ids = list(doc_ids)
+    shown: set[str] = set()
+    # The rules are in the SELECT list, not the WHERE clause, for the reason given in `visible_posts`.
+    post_ok = case((Post.visible(now), 1), else_=0) if now is not None else literal(1)
+    comment_ok = case((and_(Comment.status == CommentStatus.APPROVED, Post.visible(now)), 1), else_=0) \
+        if now is not None else literal(1)
+    for chunk in _chunks(int(d[1:]) for d in doc_ids if d[0] == "p"):
+        rows = db.session.execute(select(Post.id, post_ok).where(Post.id.in_(chunk)))
+        shown.update(f"p{pid}" for pid, ok in rows if ok)
+    for chunk in _chunks(int(d[1:]) for d in doc_ids if d[0] == "c"):
+        rows = db.session.execute(select(Comment.id, comment_ok).join(Post, Post.id == Comment.post_id)
+                                  .where(Comment.id.in_(chunk)))
+        shown.update(f"c{cid}" for cid, ok in rows if ok)
+    return shown
 
 
 def visible_posts(ids: list[int], now: datetime) -> dict[int, PostRow]:
