@@ -1,4 +1,5 @@
 """Language and time zone: German by default, English on request (Accept-Language or the switch)."""
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_request_context, request
@@ -8,6 +9,7 @@ from app.extensions import babel
 
 LANGUAGE_COOKIE = "lang"
 LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
+OG_LOCALES = {"de": "de_DE", "en": "en_GB"}  # Open Graph wants language_TERRITORY
 
 
 def select_locale() -> str:
@@ -29,8 +31,26 @@ def site_timezone() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
 
 
+def isotime(value: datetime | date | None) -> str:
+    """A machine-readable time for `datetime=` attributes and feeds: UTC to the second, e.g. 2026-12-01T10:30:22Z."""
+    if value is None:
+        return ""
+    if not isinstance(value, datetime):
+        return value.isoformat()
+    if value.tzinfo is None:  # stored times are UTC (UTCDateTime); a naive one is too
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def og_locale(code: str) -> str:
+    """The Open Graph locale of a language code (de → de_DE)."""
+    return OG_LOCALES.get(code, code)
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    app.add_template_filter(isotime)
+    app.add_template_filter(og_locale)
 
     @app.after_request
     def vary_on_language(response):

@@ -200,3 +200,20 @@ def test_category_page_has_its_feed_and_description(client, blog):
     html = text(client.get("/category/netzkultur"))
     assert "Leben im Netz." in html and 'href="/category/netzkultur/feed.atom"' in html
     assert 'aria-current="page">Netzkultur' in html
+
+
+def test_modified_time_is_when_the_content_changed_not_when_the_row_was_saved(client, make):
+    post = make.post("Zeiten", published_at=datetime(2026, 3, 5, 10, 0, tzinfo=timezone.utc))  # updated_at: now
+    html = text(client.get("/posts/zeiten"))
+    assert '<meta property="article:published_time" content="2026-03-05T10:00:00Z">' in html
+    assert '<meta property="article:modified_time" content="2026-03-05T10:00:00Z">' in html
+    post.content_changed_at = datetime(2026, 4, 1, 7, 15, 30, 123456, tzinfo=timezone.utc)
+    db.session.commit()
+    assert '<meta property="article:modified_time" content="2026-04-01T07:15:30Z">' in text(client.get("/posts/zeiten"))
+
+
+def test_legal_page_says_when_its_text_last_changed(client, make):
+    db.session.add(Page(slug="datenschutz", title="Datenschutz", body_md="x", body_html="<p>x</p>",
+                        content_changed_at=datetime(2026, 3, 5, 10, 0, tzinfo=timezone.utc)))
+    db.session.commit()  # updated_at: now, as after a re-import that changed only the footer order
+    assert "Zuletzt aktualisiert: 5. März 2026" in text(client.get("/datenschutz"))

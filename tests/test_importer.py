@@ -1,4 +1,5 @@
 """`flask posts import`: idempotent, updates, bad files reported by name, categories/tags/authors created."""
+import re
 import textwrap
 from datetime import datetime, timezone
 from pathlib import Path
@@ -235,3 +236,158 @@ def test_a_body_that_cannot_be_formatted_is_reported_and_the_others_imported(tmp
     assert result.exit_code == 1
     assert "tief.md" in result.output and "cannot be formatted: nested too deeply" in result.output
     assert "gut.md" in result.output
+
+
+# --- dates, authors, deleted files, where each post stands (issue 9) -----------------------------
+
+def post_named(slug: str) -> Post:
+    db.session.expire_all()
+    return db.session.scalar(select(Post).where(Post.slug == slug))
+
+
+def test_a_new_post_dates_from_its_date_not_from_the_import(runner, posts_dir):
+    run_import(runner, posts_dir)
+    post = post_named("erster")
+    assert post.content_changed_at is None
+    assert post.last_modified == post.published_at == datetime(2026, 3, 1, 8, 30, tzinfo=timezone.utc)
+    page = db.session.scalar(select(Page).where(Page.slug == "impressum"))
+    assert page.content_changed_at is not None and page.last_modified == page.content_changed_at
+
+
+def test_content_date_moves_only_when_title_body_or_summary_change(runner, posts_dir):
+    run_import(runner, posts_dir)
+    front = """
+        title: "Erster Beitrag: offen antworten"
+        category: Netzkultur
+        tags: [Kundenservice]
+        author: jana.berger
+        date: 2026-03-01 09:30
+        summary: "Warum wir öffentlich antworten."
+    """
+    write(posts_dir, "erster.md", front, "## Warum\n\nWeil es hilft.\n")  # only a tag less
+    assert "erster.md: updated" in run_import(runner, posts_dir).output
+    assert post_named("erster").content_changed_at is None
+    write(posts_dir, "erster.md", front, "## Warum\n\nWeil es hilft. Und weil es schneller geht.\n")
+    before = datetime.now(timezone.utc)
+    run_import(runner, posts_dir)
+    post = post_named("erster")
+    assert post.content_changed_at >= before and post.last_modified == post.content_changed_at
+
+
+def test_page_content_date_ignores_footer_and_order_changes(runner, posts_dir):
+    run_import(runner, posts_dir)
+    first = db.session.scalar(select(Page.content_changed_at).where(Page.slug == "impressum"))
+    write(posts_dir, "pages/impressum.md", "title: Impressum\nfooter: true\norder: 5",
+          "Sternwelle Kommunikation GmbH\n")
+    assert "pages/impressum.md: updated" in run_import(runner, posts_dir).output
+    db.session.expire_all()
+    assert db.session.scalar(select(Page.content_changed_at).where(Page.slug == "impressum")) == first
+
+
+def test_updated_in_front_matter_sets_the_content_date(runner, posts_dir):
+    write(posts_dir, "dritter.md", "title: Dritter\ndate: 2026-03-01 09:30\nupdated: 2026-06-02 14:00")
+    write(posts_dir, "pages/datenschutz.md", "title: Datenschutz\nupdated: 2026-05-04")
+    assert run_import(runner, posts_dir).exit_code == 0
+    assert post_named("dritter").content_changed_at == datetime(2026, 6, 2, 12, 0, tzinfo=timezone.utc)  # CEST
+    page = db.session.scalar(select(Page).where(Page.slug == "datenschutz"))
+    assert page.last_modified == datetime(2026, 5, 3, 22, 0, tzinfo=timezone.utc)
+    write(posts_dir, "dritter.md", "title: Dritter\ndate: 2026-03-01 09:30\nupdated: 2026-07-01", "Neuer Text.\n")
+    run_import(runner, posts_dir)
+    assert post_named("dritter").content_changed_at == datetime(2026, 6, 30, 22, 0, tzinfo=timezone.utc)  # it wins
+
+
+def test_updated_that_is_not_a_date_is_reported(runner, posts_dir):
+    write(posts_dir, "kaputt.md", "title: X\nupdated: neulich")
+    result = run_import(runner, posts_dir)
+    assert result.exit_code == 1 and "kaputt.md: failed – updated 'neulich' is not a date" in result.output
+
+
+@pytest.mark.parametrize("written", ["Jana Berger", "jana berger", "JANA.BERGER", "  Jana   Berger "])
+def test_author_may_be_named_by_display_name_or_user_name_in_any_case(runner, posts_dir, make, written):
+    jana = make.user("jana.berger", display_name="Jana Berger")
+    users = count(User)
+    write(posts_dir, "dritter.md", f"title: Dritter\nauthor: '{written}'")
+    assert run_import(runner, posts_dir).exit_code == 0
+    db.session.expire_all()
+    assert db.session.scalar(select(Post.author_id).where(Post.slug == "dritter")) == jana.id
+    assert count(User) == users + 1  # only the default author "redaktion" of zweiter.md is new
+
+
+def test_author_that_names_nobody_fails_the_file_and_lists_the_user_names(runner, posts_dir, make):
+    make.user("jana.berger", display_name="Jana Berger")
+    write(posts_dir, "dritter.md", "title: Dritter\nauthor: Hans Dampf")
+    result = run_import(runner, posts_dir)
+    assert result.exit_code == 1
+    assert "dritter.md: failed – author 'Hans Dampf' is no user's name or display name" in result.output
+    assert "user names: jana.berger" in result.output
+    assert db.session.scalar(select(User).where(User.display_name == "Hans Dampf")) is None
+    assert post_named("dritter") is None and post_named("erster") is not None
+
+
+def test_display_name_shared_by_two_users_is_refused(runner, posts_dir, make):
+    make.user("jana.berger", display_name="Jana Berger")
+    make.user("jberger", display_name="Jana Berger")
+    write(posts_dir, "dritter.md", "title: Dritter\nauthor: Jana Berger")
+    result = run_import(runner, posts_dir)
+    assert "is the display name of several users; use one of the user names: jana.berger, jberger" in result.output
+
+
+def test_each_post_says_whether_it_is_live_scheduled_or_a_draft(runner, posts_dir):
+    write(posts_dir, "entwurf.md", "title: Entwurf\nstatus: draft")
+    write(posts_dir, "geplant.md", "title: Geplant\nstatus: scheduled\ndate: 2099-01-20 08:00")
+    write(posts_dir, "spaeter.md", "title: Später\ndate: 2099-07-01 10:00")  # published, but not yet due
+    output = run_import(runner, posts_dir).output
+    assert "erster.md: created – live" in output and "entwurf.md: created – draft" in output
+    assert "geplant.md: created – scheduled for 2099-01-20 08:00 (Europe/Berlin)" in output
+    assert "spaeter.md: created – scheduled for 2099-07-01 10:00 (Europe/Berlin)" in output
+    assert "erster.md: unchanged – live" in run_import(runner, posts_dir).output
+    assert "pages/impressum.md: unchanged\n" in run_import(runner, posts_dir).output  # pages have no state
+
+
+def test_a_deleted_file_is_reported_and_pruned_only_when_asked(runner, posts_dir):
+    run_import(runner, posts_dir)
+    (posts_dir / "erster.md").unlink()
+    result = run_import(runner, posts_dir)
+    assert result.exit_code == 0
+    assert "erster.md is gone, but /posts/erster is still published (--prune makes it a draft)" in result.output
+    assert post_named("erster").status == PostStatus.PUBLISHED
+
+    result = runner.invoke(args=["posts", "import", "--prune", str(posts_dir)])
+    assert result.exit_code == 0 and "erster.md is gone: /posts/erster is now a draft" in result.output
+    post = post_named("erster")
+    assert post.status == PostStatus.DRAFT and post.title == "Erster Beitrag: offen antworten"  # the row stays
+    assert post_named("zweiter-beitrag").status == PostStatus.PUBLISHED
+    assert "erster.md" not in run_import(runner, posts_dir).output  # a draft is not news any more
+
+    write(posts_dir, "erster.md", """
+        title: "Erster Beitrag: offen antworten"
+        category: Netzkultur
+        tags: [Kundenservice, Social Media]
+        author: jana.berger
+        date: 2026-03-01 09:30
+        summary: "Warum wir öffentlich antworten."
+    """, "## Warum\n\nWeil es hilft.\n")  # the same bytes as before: restoring the file brings it back
+    assert "erster.md: updated – live" in run_import(runner, posts_dir).output
+    assert post_named("erster").status == PostStatus.PUBLISHED
+
+
+def test_prune_leaves_everything_alone_in_a_directory_without_posts(runner, posts_dir, tmp_path):
+    run_import(runner, posts_dir)
+    empty = tmp_path / "leer"
+    empty.mkdir()
+    result = runner.invoke(args=["posts", "import", "--prune", str(empty)])
+    assert result.exit_code == 0 and "now a draft" not in result.output
+    assert post_named("erster").status == PostStatus.PUBLISHED
+
+
+def test_the_demo_content_shows_its_own_dates_not_the_import_time(runner, client):
+    assert runner.invoke(args=["posts", "import", str(DEMO_POSTS)]).exit_code == 0
+    an_hour_ago = datetime.now(timezone.utc).timestamp() - 3600
+    feed = client.get("/feed.atom").get_data(as_text=True)
+    stamps = [datetime.fromisoformat(s).timestamp() for s in
+              re.findall(r"<updated>([^<]+)</updated>", feed)]
+    assert len(stamps) > 10 and all(stamp < an_hour_ago for stamp in stamps)
+    sitemap = client.get("/sitemap.xml").get_data(as_text=True)
+    lastmods = re.findall(r"<lastmod>([^<]+)</lastmod>", sitemap)
+    assert lastmods and all(datetime.fromisoformat(s).timestamp() < an_hour_ago for s in lastmods)
+    assert "Zuletzt aktualisiert: 2. November 2026" in client.get("/datenschutz").get_data(as_text=True)

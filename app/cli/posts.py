@@ -26,19 +26,20 @@ def _is_reserved(slug: str) -> bool:
 
 @posts.command("import")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
-def import_posts(directory: Path | None):
+@click.option("--prune", is_flag=True, help="Unpublish (make drafts of) posts whose file was deleted.")
+def import_posts(directory: Path | None, prune: bool):
     """Create or update posts from DIRECTORY/*.md and pages from DIRECTORY/pages/*.md (default: posts/)."""
     directory = directory or Path(current_app.config["POSTS_DIR"])
     if not directory.is_dir():
         raise click.ClickException(f"{directory} is not a directory")
     click.echo(f"Importing from {directory}")
 
-    def progress(number: int, total: int, name: str, outcome: str, reason: str) -> None:
+    def progress(number: int, total: int, name: str, outcome: str, detail: str) -> None:
         line = f"[{number:>{len(str(total))}}/{total}] {name}: {outcome}"
         if outcome == FAILED:
-            click.secho(f"{line} – {reason}", fg="red", err=True)
+            click.secho(f"{line} – {detail}", fg="red", err=True)
         else:
-            click.echo(line)
+            click.echo(f"{line} – {detail}" if detail else line)
 
     report = Importer(
         directory=directory,
@@ -47,7 +48,12 @@ def import_posts(directory: Path | None):
         is_reserved_path=_is_reserved,
         words_per_minute=current_app.config["WORDS_PER_MINUTE"],
         progress=progress,
+        prune=prune,
     ).run()
+    for name, slug in report.missing:
+        click.secho(f"{name} is gone, but /posts/{slug} is still published (--prune makes it a draft)", fg="yellow")
+    for name, slug in report.unpublished:
+        click.echo(f"{name} is gone: /posts/{slug} is now a draft")
     click.echo(
         f"Done: {len(report.created)} created, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged, {len(report.failed)} failed."

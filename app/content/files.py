@@ -27,6 +27,7 @@ class PostSource:
     lang: str = "de"
     status: str = PostStatus.PUBLISHED
     published_at: datetime | None = None
+    updated_at: datetime | None = None  # `updated:`: when the text last changed, as the author says
     category: str | None = None
     tags: list[str] = field(default_factory=list)
     author: str | None = None
@@ -45,6 +46,7 @@ class PageSource:
     lang: str = "de"
     in_footer: bool = False
     position: int = 0
+    updated_at: datetime | None = None
 
 
 def read_post(path: Path, tz: ZoneInfo) -> PostSource:
@@ -66,6 +68,7 @@ def read_post(path: Path, tz: ZoneInfo) -> PostSource:
         lang=_lang(meta),
         status=status,
         published_at=published_at,
+        updated_at=_parse_date(meta.get("updated"), tz, "updated"),
         category=_text(meta, "category") or None,
         tags=_tags(meta.get("tags")),
         author=_text(meta, "author") or None,
@@ -74,7 +77,7 @@ def read_post(path: Path, tz: ZoneInfo) -> PostSource:
     )
 
 
-def read_page(path: Path) -> PageSource:
+def read_page(path: Path, tz: ZoneInfo) -> PageSource:
     """Parse a page file (Impressum, Datenschutz …); raise SourceError naming what is wrong."""
     meta, body, digest = _load(path)
     order = meta.get("order", 0)
@@ -90,6 +93,7 @@ def read_page(path: Path) -> PageSource:
         lang=_lang(meta),
         in_footer=_bool(meta, "footer", False),
         position=order,
+        updated_at=_parse_date(meta.get("updated"), tz, "updated"),
     )
 
 
@@ -175,7 +179,7 @@ def _tags(value) -> list[str]:
     return tags
 
 
-def _parse_date(value, tz: ZoneInfo) -> datetime | None:
+def _parse_date(value, tz: ZoneInfo, key: str = "date") -> datetime | None:
     """Dates without a zone are the site's local time; stored as aware datetimes."""
     if value is None or value == "":
         return None
@@ -187,5 +191,5 @@ def _parse_date(value, tz: ZoneInfo) -> datetime | None:
         try:
             parsed = datetime.fromisoformat(str(value).strip())
         except ValueError as exc:
-            raise SourceError(f"date {value!r} is not a date (use YYYY-MM-DD or YYYY-MM-DD HH:MM)") from exc
+            raise SourceError(f"{key} {value!r} is not a date (use YYYY-MM-DD or YYYY-MM-DD HH:MM)") from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)

@@ -1,4 +1,6 @@
 """Saving post content: Markdown rendered to stored HTML once, at save time."""
+from datetime import datetime
+
 from app import markup
 from app.models import Page, Post
 
@@ -20,3 +22,18 @@ def apply_page_body(page: Page, body_md: str, *, summary: str = "", internal_hos
     page.body_md = body_md
     page.body_html = rendered.html
     page.summary = summary or markup.summarize(rendered.html)
+
+
+def readers_text(item: Post | Page) -> tuple[str | None, str | None, str | None]:
+    """What readers read of a post or page (title, Markdown body, summary), to compare before and after a save."""
+    return item.title, item.body_md, item.summary
+
+
+def note_content_change(item: Post | Page, before: tuple, *, now: datetime, stated: datetime | None = None) -> bool:
+    """Date a save: the author's stated time wins, else `now` if title, body or summary differ from `before`."""
+    changed = readers_text(item) != before
+    if stated is not None:
+        item.content_changed_at = stated
+    elif changed:
+        item.content_changed_at = now
+    return changed

@@ -8,7 +8,7 @@ from app.feeds import bp
 from app.feeds.atom import comments_feed as build_comments_feed, posts_feed
 from app.i18n import current_language
 from app.comments import threads
-from app.models import Category, utcnow
+from app.models import Category, Post, utcnow
 from app.urls import absolute_url
 
 ATOM = "application/atom+xml; charset=utf-8"
@@ -68,9 +68,20 @@ def comments_feed(slug: str):
     return Response(body, content_type=ATOM)
 
 
+def _sitemap_posts(now) -> list[dict]:
+    """Visible posts with the time their content last changed (queries.sitemap_entries has only updated_at)."""
+    rows = db.session.execute(
+        select(Post.slug, Post.published_at, Post.content_changed_at).where(Post.visible(now))
+        .order_by(Post.published_at.desc())
+    ).all()
+    return [{"slug": slug, "lastmod": max(filter(None, (published, changed)))} for slug, published, changed in rows]
+
+
 @bp.get("/sitemap.xml")
 def sitemap():
-    xml = render_template("feeds/sitemap.xml", **queries.sitemap_entries(utcnow()))
+    now = utcnow()
+    entries = queries.sitemap_entries(now) | {"posts": _sitemap_posts(now)}
+    xml = render_template("feeds/sitemap.xml", **entries)
     return Response(xml, content_type="application/xml; charset=utf-8")
 
 

@@ -71,6 +71,9 @@ class Post(db.Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # When readers' text (title, body, summary) last changed, or the file's `updated:`; the row's
+    # updated_at also moves for tags, status or a re-import. None: unchanged since published_at.
+    content_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     comments_open: Mapped[bool] = mapped_column(default=True)
 
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -99,6 +102,12 @@ class Post(db.Model):
             and self.published_at <= now
         )
 
+    @property
+    def last_modified(self) -> datetime:
+        """When readers' content last changed, never before publication: for feeds, sitemap, meta tags."""
+        dates = [d for d in (self.published_at, self.content_changed_at) if d is not None]
+        return max(dates) if dates else self.created_at
+
     def __repr__(self) -> str:
         return f"<Post {self.slug} ({self.status})>"
 
@@ -118,8 +127,15 @@ class Page(db.Model):
     in_footer: Mapped[bool] = mapped_column(default=False)
     position: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # When title, body or summary last changed, or the file's `updated:` (a re-import moves updated_at).
+    content_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     source_path: Mapped[str | None] = mapped_column(String(500))
     source_hash: Mapped[str | None] = mapped_column(String(64))
+
+    @property
+    def last_modified(self) -> datetime:
+        """When readers' content last changed: the "last updated" of legal pages, the sitemap."""
+        return self.content_changed_at or self.updated_at
 
     def __repr__(self) -> str:
         return f"<Page {self.slug}>"
