@@ -32,7 +32,7 @@ def create_app(config: dict | type | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from app import i18n, security
+    from app import i18n, outbox, security
     from app.users import sessions
 
     db.init_app(app)
@@ -45,6 +45,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    outbox.init_app(app)
 
     @login_manager.user_loader
     def load_user(cookie_id: str):

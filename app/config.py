@@ -40,6 +40,10 @@ class Config:
     COMMENT_MAX_LINKS = 2  # a trusted commenter with more links goes to the queue
     COMMENT_BLOCKLIST = ["viagra", "cialis", "casino bonus", "crypto giveaway", "payday loan"]
     COMMENT_RESERVED_NAMES = ["Sternwelle"]  # reader names containing these (or TEAM_NAME, or a staff name) wait
+    # A reader comment waits for an answer when it asks a question ("?") or uses one of these words.
+    COMMENT_ANSWER_WORDS = ["hilfe", "problem", "störung", "funktioniert nicht", "geht nicht", "kein internet",
+                            "ausfall", "kündig", "rechnung", "vertrag", "beschwerde", "help", "not working",
+                            "outage", "issue", "complaint", "invoice", "contract"]
     COMMENT_DUPLICATE_SECONDS = 120  # the same text twice within this time is stored once
     COMMENTS_CLOSE_AFTER_DAYS = None  # e.g. 90: comments close by themselves after that many days
     IP_HASH_RETENTION_DAYS = 30  # `comments anonymize` clears IP hashes older than this
@@ -73,6 +77,11 @@ class Config:
     MAIL_TIMEOUT = 10
     MAIL_MAX_ATTEMPTS = 8
 
+    # The outbox's drainer: applies what requests left (index updates for the staff, mail) and what a
+    # crash left. "thread": one in each app server process; "off": only `flask outbox drain`.
+    OUTBOX_DRAINER = "thread"
+    OUTBOX_POLL_SECONDS = 0.5
+
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     WTF_CSRF_TIME_LIMIT = None  # a comment may take longer to write than an hour
     MAX_CONTENT_LENGTH = 1024 * 1024  # bytes per request body (the longest text allowed is ~40 kB); more: 413
@@ -104,6 +113,7 @@ class TestConfig(Config):
     LOGIN_RATE_LIMIT_ACCOUNT = "1000 per minute"
     LOGIN_RATE_LIMIT_DEVICE = "1000 per minute"
     REPORT_RATE_LIMIT = "1000 per minute"
+    OUTBOX_DRAINER = "off"  # the test client drains after each request (tests/conftest.py), in step
 
 
 def finalize(config) -> None:

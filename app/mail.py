@@ -1,8 +1,11 @@
 """Outgoing mail through a stored outbox: the only module that talks SMTP.
 
-Mails are queued as rows in the same transaction as what caused them, delivered right after
-the commit, and retried by `flask mail send-pending` when delivery failed. Without
-MAIL_SERVER each message is written as an .eml file to DATA_DIR/outbox/ instead.
+Mails are queued as rows in the same transaction as what caused them and sent by the outbox's
+drainer (`app/outbox.py`, a thread in each app server process), never inside a request: no one
+waits for a mail server. Failures are retried with a growing pause; `flask mail send-pending`
+sends what is due by hand or from cron. A mail is claimed before it is sent, so two processes
+never send it twice, and one interrupted mid-send is not repeated by itself (it may have
+arrived). Without MAIL_SERVER each message is written as an .eml file to DATA_DIR/outbox/.
 """
 import email.policy
 import logging
@@ -20,7 +23,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import OutboxMail, utcnow
@@ -42,67 +45,112 @@ def queue(to: str, subject: str, body: str, headers: dict | None = None, *,
     return mail
 
 
-# When the mail server just failed, requests stop waiting for it (up to MAIL_TIMEOUT each) and
-# leave new mail in the outbox for `mail send-pending`: a bulk approval stays fast while SMTP is down.
-# Kept per app (and so per worker process).
+# When the mail server just failed, sending pauses for a minute instead of waiting up to
+# MAIL_TIMEOUT again for every mail; the mails stay in the outbox. Kept per app (and so per process).
 PAUSE_AFTER_FAILURE = 60.0
 _FAILED_AT = "dialog.mail_failed_at"
+INTERRUPTED = "interrupted while sending: it may have been delivered, so it is not sent again by itself"
 
 
 def deliver(mails: list[OutboxMail]) -> int:
-    """Try to send these just-committed messages now; failures stay in the outbox. Never raises."""
+    """Send these just-committed messages now (commands that run without the drainer, such as the
+    digest). Failures stay in the outbox. Never raises."""
+    if _paused():
+        return 0
+    return _send([m.id for m in mails if m.id is not None])[0]
+
+
+def _paused() -> bool:
     failed_at = current_app.extensions.get(_FAILED_AT)
-    if failed_at is not None and time.monotonic() - failed_at < PAUSE_AFTER_FAILURE:
-        return 0
-    sent = 0
-    for mail in mails:
-        try:
-            sent += _attempt(mail)
-        except Exception:  # a broken mail must never break the request that caused it
-            db.session.rollback()
-            log.exception("mail %s could not be delivered", getattr(mail, "id", "?"))
-    return sent
+    return failed_at is not None and time.monotonic() - failed_at < PAUSE_AFTER_FAILURE
 
 
-def send_pending(limit: int = 500) -> tuple[int, int]:
-    """Retry what is still unsent (oldest first, with a growing pause per attempt). Returns (sent, failed)."""
-    max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
-    due = db.session.scalars(
-        select(OutboxMail)
-        .where(OutboxMail.sent_at.is_(None), OutboxMail.attempts < max_attempts)
-        .order_by(OutboxMail.id)
-        .limit(limit)
-    ).all()
+def send_due(limit: int = 500, *, retry_interrupted: bool = False) -> tuple[int, int]:
+    """Send what is due: unsent, under the attempt limit, past its back-off (2, 4, 8 … minutes after
+    each failure), oldest first. Returns (sent, failed). The drainer and `mail send-pending` call it."""
+    if _paused():
+        return 0, 0
     now = utcnow()
-    sent = failed = 0
-    for mail in due:
-        if mail.attempts and mail.created_at + timedelta(minutes=2 ** mail.attempts) > now:
-            continue  # back off: 2, 4, 8 … minutes after the first try
-        if _attempt(mail):
-            sent += 1
-        else:
-            failed += 1
-    return sent, failed
+    _mark_interrupted(now, retry=retry_interrupted)
+    candidates = db.session.scalars(
+        select(OutboxMail).where(OutboxMail.sent_at.is_(None), OutboxMail.sending_since.is_(None),
+                                 OutboxMail.attempts < current_app.config["MAIL_MAX_ATTEMPTS"])
+        .order_by(OutboxMail.id).limit(limit)
+    ).all()
+    due = [m.id for m in candidates
+           if not m.attempts or m.created_at + timedelta(minutes=2 ** m.attempts) <= now]
+    return _send(due)
 
 
-def _attempt(mail: OutboxMail) -> int:
-    try:
-        message = build_message(mail)
-        transport = _smtp if current_app.config.get("MAIL_SERVER") else _file
-        transport(message)
-    except Exception as exc:  # noqa: BLE001 – any failure is recorded, retried later, never blocks the rest
-        current_app.extensions[_FAILED_AT] = time.monotonic()
-        mail.attempts += 1
-        mail.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
-        db.session.commit()
-        log.warning("mail %s to %s not sent (attempt %s): %s", mail.id, mail.to, mail.attempts, exc)
-        return 0
-    current_app.extensions[_FAILED_AT] = None
-    mail.attempts += 1
-    mail.sent_at = utcnow()
-    mail.last_error = ""
+def send_pending(limit: int = 500, *, retry_interrupted: bool = False) -> tuple[int, int]:
+    """`flask mail send-pending`: the same as the drainer's sending, for cron or by hand."""
+    current_app.extensions[_FAILED_AT] = None  # asked for explicitly: try now
+    return send_due(limit, retry_interrupted=retry_interrupted)
+
+
+def _mark_interrupted(now, *, retry: bool) -> None:
+    """A send that started long ago and never finished (the process died mid-send) may have
+    reached the server: it is marked, not repeated, unless asked to (`retry`)."""
+    stale = now - timedelta(seconds=3 * float(current_app.config["MAIL_TIMEOUT"]) + 30)
+    stuck = (OutboxMail.sent_at.is_(None), OutboxMail.sending_since.is_not(None), OutboxMail.sending_since < stale)
+    if retry:
+        db.session.execute(update(OutboxMail).where(*stuck).values(sending_since=None)
+                           .execution_options(synchronize_session=False))
+        db.session.execute(update(OutboxMail).where(OutboxMail.sent_at.is_(None), OutboxMail.last_error == INTERRUPTED)
+                           .values(attempts=0, last_error="").execution_options(synchronize_session=False))
+    else:
+        db.session.execute(update(OutboxMail).where(*stuck).values(
+            sending_since=None, last_error=INTERRUPTED, attempts=current_app.config["MAIL_MAX_ATTEMPTS"])
+            .execution_options(synchronize_session=False))
     db.session.commit()
-    return 1
+
+
+def _send(ids: list[int]) -> tuple[int, int]:
+    """Claim each mail (`sending_since`, so no other process sends it too), send them over one
+    connection, record each outcome at once."""
+    sent = failed = 0
+    transport = None
+    try:
+        for mail_id in ids:
+            claimed = db.session.execute(
+                update(OutboxMail).where(OutboxMail.id == mail_id, OutboxMail.sent_at.is_(None),
+                                         OutboxMail.sending_since.is_(None))
+                .values(sending_since=utcnow()).execution_options(synchronize_session=False)).rowcount
+            db.session.commit()
+            if not claimed:
+                continue
+            mail = db.session.get(OutboxMail, mail_id)
+            db.session.refresh(mail)
+            try:
+                message = build_message(mail)
+            except Exception as exc:  # noqa: BLE001 – this mail is broken, not the server: the rest goes on
+                _failed(mail, exc)
+                failed += 1
+                continue
+            try:
+                transport = transport or _transport()
+                transport.send(message)
+            except Exception as exc:  # noqa: BLE001 – recorded, retried later, never blocks the rest
+                current_app.extensions[_FAILED_AT] = time.monotonic()
+                transport = _close(transport)
+                _failed(mail, exc)
+                failed += 1
+                if current_app.config.get("MAIL_SERVER"):
+                    break  # the server is down: the rest waits for the pause to end, not for each timeout
+                continue
+            current_app.extensions[_FAILED_AT] = None
+            mail.attempts += 1
+            mail.sent_at = utcnow()
+            mail.sending_since = None
+            mail.last_error = ""
+            db.session.commit()
+            sent += 1
+    except Exception:
+        db.session.rollback()
+        log.exception("mail: sending stopped")
+    finally:
+        _close(transport)
+    return sent, failed
 
 
 class _PlainHeader(UnstructuredHeader):
@@ -152,19 +200,57 @@ def build_message(mail: OutboxMail) -> EmailMessage:
     return message
 
 
-def _smtp(message: EmailMessage) -> None:
-    config = current_app.config
-    host, port, timeout = config["MAIL_SERVER"], int(config["MAIL_PORT"]), config["MAIL_TIMEOUT"]
-    if config.get("MAIL_USE_SSL"):
-        client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
-    else:
-        client = smtplib.SMTP(host, port, timeout=timeout)
-    with client:
+class _SMTP:
+    """One connection for a batch of mails."""
+
+    def __init__(self):
+        config = current_app.config
+        host, port, timeout = config["MAIL_SERVER"], int(config["MAIL_PORT"]), config["MAIL_TIMEOUT"]
+        if config.get("MAIL_USE_SSL"):
+            self.client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
+        else:
+            self.client = smtplib.SMTP(host, port, timeout=timeout)
         if config.get("MAIL_USE_TLS"):
-            client.starttls(context=ssl.create_default_context())
+            self.client.starttls(context=ssl.create_default_context())
         if config.get("MAIL_USERNAME"):
-            client.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
-        client.send_message(message)
+            self.client.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+
+    def send(self, message: EmailMessage) -> None:
+        self.client.send_message(message)
+
+    def close(self) -> None:
+        try:
+            self.client.quit()
+        except (smtplib.SMTPException, OSError):
+            self.client.close()
+
+
+class _Files:
+    """The embedded default: one .eml file per message."""
+
+    def send(self, message: EmailMessage) -> None:
+        _file(message)
+
+    def close(self) -> None:
+        pass
+
+
+def _failed(mail: OutboxMail, exc: Exception) -> None:
+    mail.attempts += 1
+    mail.sending_since = None
+    mail.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
+    db.session.commit()
+    log.warning("mail %s to %s not sent (attempt %s): %s", mail.id, mail.to, mail.attempts, exc)
+
+
+def _transport():
+    return _SMTP() if current_app.config.get("MAIL_SERVER") else _Files()
+
+
+def _close(transport) -> None:
+    if transport is not None:
+        transport.close()
+    return None
 
 
 def outbox_dir() -> Path:

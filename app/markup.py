@@ -72,6 +72,8 @@ LIMITS = {
 
 
 MAX_DEPTH = 24  # elements inside each other (a list in a quote in a list … is three or four)
+# A line that opens more lists and quotes at once than MAX_DEPTH allows (possessive: no backtracking).
+_DEEP_LINE = re.compile(r"^(?:[ \t]*+(?:[>*+-]|\d{1,9}[.)])[ \t]++){%d}" % (MAX_DEPTH + 1), re.MULTILINE)
 
 
 class RenderError(ValueError):
@@ -206,6 +208,8 @@ def _render(context: str, text: str, internal_hosts: tuple[str, ...]) -> Rendere
     text = _UNTYPABLE.sub("", (text or "").replace("\r\n", "\n").replace("\r", "\n"))
     if len(text) > limits.max_length:
         raise RenderError("too_long", limit=limits.max_length)
+    if _DEEP_LINE.search(text):  # "+ + + + …": refused before Python-Markdown recurses into it
+        raise RenderError("too_deep")
     try:
         return markup_guard.within(limits.seconds, _convert, context, text, internal_hosts, limits)
     except RenderError:

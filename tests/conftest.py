@@ -40,8 +40,19 @@ class IsolatedClient(FlaskClient):
     database session (objects the test loaded would hide lazy loads and stale reads).
     """
 
+    drain = True  # run the outbox's drainer after each request, as the app server's thread would
+
     def open(self, *args, **kwargs):
-        return contextvars.Context().run(super().open, *args, **kwargs)
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if self.drain:
+            contextvars.Context().run(self._drain)
+        return response
+
+    def _drain(self):
+        from app import outbox
+
+        with self.application.app_context():
+            outbox.drain()
 
 
 @pytest.fixture

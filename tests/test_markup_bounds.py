@@ -7,6 +7,7 @@ by design, not be cut off by the time budget (`too_slow`), and must not cost mor
 multiple of ordinary prose of the same length measured in the same run. bench/markup.py has the
 figures.
 """
+import gc
 import threading
 import time
 
@@ -32,6 +33,16 @@ def _render_or_refuse(render, text):
     except markup.RenderError as exc:
         assert exc.reason in ("too_much_formatting", "too_deep"), (exc.reason, text[:40])
         return None
+
+
+@pytest.fixture(autouse=True)
+def _own_heap():
+    """Time the renders, not the test session: a whole suite's objects (apps, Hypothesis data) make
+    each garbage collection slow, which a worker's small heap does not have."""
+    gc.collect()
+    gc.freeze()
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,10 @@ def register(app: Flask) -> None:
     from app.cli.demo import demo
     from app.cli.mail import mail
     from app.cli.moderation import moderation
+    from app.cli.outbox import outbox
     from app.cli.posts import posts
     from app.cli.search import search
     from app.cli.users import users
 
-    for group in (posts, users, comments, mail, moderation, search, demo):
+    for group in (posts, users, comments, mail, moderation, search, outbox, demo):
         app.cli.add_command(group)

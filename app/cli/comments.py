@@ -4,6 +4,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app import outbox
 from app.comments import service
 from app.extensions import db
 from app.models import Comment, utcnow
@@ -33,6 +34,7 @@ def approve(comment_ids):
             failed = True
             continue
         click.echo(f"comment {comment_id}: approved")
+    outbox.drain()  # no app server's drainer here: send the notifications the approvals caused now
     if failed:
         raise SystemExit(1)
 

@@ -2,6 +2,8 @@
 import click
 from flask.cli import AppGroup
 
+from app import outbox
+
 search = AppGroup("search", help="The full-text search index.")
 
 
@@ -38,8 +40,9 @@ def status():
                    f"{' (a rebuild is running)' if info['rebuilding'] else ''}; "
                    "run: flask --app wsgi search rebuild")
         if info["pending"]:
-            click.echo(f"{info['pending']} change(s) wait for it.")
+            click.echo(f"{info['pending']} change(s) wait for it; {outbox.pending()} in the outbox.")
         raise SystemExit(1)
     click.echo(f"{info['generation']} in {info['location']}: {info['reader_documents']:,} reader documents, "
                f"{info['staff_documents']:,} staff documents, {info['size_bytes'] / 1_000_000:.1f} MB"
-               f"{', rebuilding' if info['rebuilding'] else ''}; {info['pending']} change(s) queued.")
+               f"{', rebuilding' if info['rebuilding'] else ''}; {info['pending']} change(s) queued"
+               f" in the index, {outbox.pending()} in the outbox.")

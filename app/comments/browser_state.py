@@ -6,6 +6,7 @@ comments this browser wrote and the addresses it confirmed through a link mailed
 reader whose earlier comment from this address was approved, or who clicked such a link, is
 published at once; someone who merely types their address is not.
 """
+import secrets
 import time
 
 from flask import after_this_request, current_app, request, session
@@ -35,8 +36,9 @@ def remember_own(comment_id: int) -> None:
 
 
 def form_timestamp() -> str:
-    """A signed time for the form; how fast it comes back tells people from bots."""
-    return _timer().dumps(time.time())
+    """A signed time for the form (how fast it comes back tells people from bots) and a one-time
+    key (the same form sent twice, a double click, is stored once: a unique column)."""
+    return _timer().dumps({"t": time.time(), "k": secrets.token_hex(16)})
 
 
 def seconds_taken(token: str | None) -> float | None:
@@ -46,7 +48,18 @@ def seconds_taken(token: str | None) -> float | None:
         return float("inf")  # a tab left open for a week: slow, certainly not a bot
     except BadSignature:
         return None
+    issued = issued.get("t") if isinstance(issued, dict) else issued
     return time.time() - float(issued) if isinstance(issued, (int, float)) else None
+
+
+def submission_key(token: str | None) -> str | None:
+    """The form's one-time key, if its signature holds (an expired form keeps its key)."""
+    if not token:
+        return None
+    valid, data = _timer().loads_unsafe(token)
+    if not valid or not isinstance(data, dict) or not isinstance(data.get("k"), str):
+        return None
+    return data["k"][:64]
 
 
 def new_comment_form(**data) -> CommentForm:

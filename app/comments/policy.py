@@ -3,7 +3,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from app.models import CommentStatus
+from app.models import CommentStatus, ResponseStatus
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class CommentPolicy:
     max_links: int = 2
     blocklist: tuple[str, ...] = field(default_factory=tuple)
     reserved_names: tuple[str, ...] = field(default_factory=tuple)  # the team's name, the brand
+    answer_words: tuple[str, ...] = field(default_factory=tuple)  # besides "?": a reader asks for help
 
     @classmethod
     def from_config(cls, config) -> "CommentPolicy":
@@ -48,6 +49,7 @@ class CommentPolicy:
             blocklist=tuple(w.lower() for w in config.get("COMMENT_BLOCKLIST") or ()),
             reserved_names=tuple(n for n in [config.get("TEAM_NAME")] + list(config.get("COMMENT_RESERVED_NAMES") or ())
                                  if n),
+            answer_words=tuple(w.lower() for w in config.get("COMMENT_ANSWER_WORDS") or ()),
         )
 
     def decide(self, s: Submission) -> Decision:
@@ -82,6 +84,14 @@ class CommentPolicy:
         return any(r and r in folded for r in reserved) or \
             any(n and (n == folded or (len(n) >= 8 and n in folded)) for n in staff)
 
+    def response_status(self, text: str) -> str:
+        """Does a reader wait for the team? Yes for a question (a "?") or a word that asks for help
+        ("Problem", "funktioniert nicht" …); "Danke!" does not. The team can change it per comment."""
+        lowered = (text or "").lower()
+        if "?" in lowered or any(re.search(rf"(?<!\w){re.escape(w)}", lowered) for w in self.answer_words):
+            return ResponseStatus.NEEDS_ANSWER
+        return ResponseStatus.NO_ANSWER_NEEDED
+
     @staticmethod
     def count_links(text: str) -> int:
         """Links written in Markdown text (the queue's hint; the policy counts rendered links)."""
@@ -93,7 +103,8 @@ class CommentPolicy:
         return any(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", lowered) for word in self.blocklist)
 
 
-_LINK = re.compile(r"https?://|www\.|(?<![\w:])//[\w-]|\\\\[\w-]", re.IGNORECASE)
+# A link starts with a scheme, "www." not right after one, "//" or "\\\\": "https://www.x.de" is one link.
+_LINK = re.compile(r"https?://|(?<!//)\bwww\.|(?<![\w:/])//[\w-]|\\\\[\w-]", re.IGNORECASE)
 # Letters and digits that pass for others in a name: Cyrillic, Greek and other look-alikes, leetspeak.
 _LOOKALIKES = str.maketrans({
     "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "у": "y", "к": "k", "м": "m", "т": "t",

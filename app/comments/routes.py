@@ -9,7 +9,7 @@ from app.blog.routes import render_post_page
 from app.comments import service, threads
 from app.comments.browser_state import (
     JUST_POSTED, form_timestamp, new_comment_form, own_comment_ids, proof, remember_address, remember_own,
-    remember_written, rules, seconds_taken,
+    remember_written, rules, seconds_taken, submission_key,
 )
 from app.comments.forms import CommentForm, ConfirmForm, EditCommentForm, ReportForm
 from app.comments.notifications import subscription_from_token
@@ -49,7 +49,7 @@ def create(slug: str):
     data = service.CommentInput(
         name=form.name.data, email=form.email.data, body=form.body.data, website=form.website.data or "",
         notify=form.notify.data, parent_id=form.parent, honeypot=form.homepage.data or "",
-        seconds_taken=seconds_taken(form.ts.data),
+        seconds_taken=seconds_taken(form.ts.data), submission_key=submission_key(form.ts.data),
     )
     client = service.Client(ip=request.remote_addr, lang=current_language(), proof=proof(),
                             user=current_user if current_user.is_authenticated else None)

@@ -6,14 +6,14 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
-from app import mail, markup
+from app import markup, outbox
 from app.comments import notifications
 from app.comments.policy import CommentPolicy, Decision, Submission
 from app.extensions import db
-from app.models import Comment, CommentRevision, CommentStatus, Post, ResponseStatus, Subscription, User, utcnow
+from app.models import Comment, CommentStatus, Post, Subscription, User, utcnow
 from app.moderation import service as moderation
-from app.search import index as search
 
 
 class CommentError(ValueError):
@@ -34,6 +34,7 @@ class CommentInput:
     parent_id: int | None = None
     honeypot: str = ""
     seconds_taken: float | None = None
+    submission_key: str | None = None  # the form's one-time key (a double click sends it twice)
 
 
 @dataclass(frozen=True)
@@ -124,22 +125,24 @@ def submit(post: Post, data: CommentInput, client: Client, rules: Rules) -> Subm
         author_name=name,
         author_email=client.user.email.lower() if client.user and client.user.email else email,
         author_url=data.website.strip() or None, user_id=client.user.id if client.user else None,
-        lang=client.lang, body_md=data.body, body_html=body_html,
-        status=decision.status, status_reason=decision.reason, ip_hash=hash_ip(client.ip, rules.secret),
-        created_at=now, approved_at=now if decision.status == CommentStatus.APPROVED else None,
-        response_status=None if client.user else ResponseStatus.NEEDS_ANSWER,
+        lang=client.lang, body_md=data.body, body_html=body_html, ip_hash=hash_ip(client.ip, rules.secret),
+        created_at=now, submission_key=data.submission_key,
     )
-    db.session.add(comment)
-    db.session.flush()
+    try:
+        moderation.admit(comment, status=decision.status, reason=decision.reason, actor=client.user,
+                         response_status=None if client.user else rules.policy.response_status(data.body))
+    except IntegrityError:  # the same form sent twice at once: the other request stored it
+        db.session.rollback()
+        existing = db.session.scalar(select(Comment).where(Comment.submission_key == data.submission_key))
+        raise CommentError(_l("You sent this comment a moment ago; it has already been received."),
+                           existing=existing) from None
     comment.root_id = parent.root_id if parent else comment.id
-    moderation.record(comment, "submit", actor=client.user, from_status=None, to_status=decision.status,
-                      reason=decision.reason)
     if data.notify and decision.status != CommentStatus.SPAM:
         db.session.add(Subscription(email=comment.author_email, comment_id=comment.id, lang=client.lang))
-    outgoing = notifications.comment_published(comment) if decision.status == CommentStatus.APPROVED else []
+    if decision.status == CommentStatus.APPROVED:
+        notifications.comment_published(comment)
     db.session.commit()
-    search.refresh(comments=[comment.id])  # after the commit, like mail: an index failure never loses it
-    mail.deliver(outgoing)  # after the commit: a mail failure never loses the comment
+    outbox.settle()  # the index and mails follow the commit: their failure never loses the comment
     return Submitted(comment, decision)
 
 
@@ -167,26 +170,15 @@ def edit_own(comment: Comment, body: str, own_ids: set[int], rules: Rules, proof
     if not can_modify(comment, own_ids, has_replies(comment), rules, utcnow()):
         raise CommentError(_l("This comment can no longer be changed."))
     body_html = _rendered(body, rules)
-    now = utcnow()
+    hold = adds_link = False
     if comment.status == CommentStatus.APPROVED and comment.user_id is None:
         # Any new destination counts, also one that replaces an approved link (same number, new target).
         adds_link = bool(set(markup.external_links(body_html)) - set(markup.external_links(comment.body_html)))
         trusted = proves_address(proof, comment.author_email, rules.secret) and \
             approved_count(comment.author_email, excluding=comment.id) > 0
-        if adds_link or not trusted or rules.policy.blocked(body):
-            comment.pending_body_md, comment.pending_body_html, comment.pending_since = body, body_html, now
-            moderation.record(comment, "edit_submitted", actor=None, from_status=comment.status,
-                              to_status=comment.status, reason="link added" if adds_link else "")
-            db.session.commit()
-            return comment
-    db.session.add(CommentRevision(comment_id=comment.id, body_md=comment.body_md, created_at=now))
-    comment.body_md, comment.body_html, comment.edited_at = body, body_html, now
-    comment.pending_body_md = comment.pending_body_html = comment.pending_since = None
-    moderation.record(comment, "edit", actor=None, from_status=comment.status, to_status=comment.status,
-                      reason="by its author")
-    db.session.commit()
-    search.refresh(comments=[comment.id])
-    return comment
+        hold = adds_link or not trusted or rules.policy.blocked(body)
+    return moderation.author_edit(comment, body, body_html, hold=hold,
+                                  reason="link added" if hold and adds_link else "")
 
 
 def delete_own(comment: Comment, own_ids: set[int], rules: Rules) -> Comment:

@@ -2,6 +2,7 @@
 
 Creates or updates by slug, skips files whose bytes did not change, creates missing categories,
 tags and authors. A bad file is reported with its reason and skipped; the others still import.
+Posts whose file is gone are reported, and unpublished (made drafts, the row kept) when asked to prune.
 """
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -15,13 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
-from app import markup
+from app import markup, outbox
 from app.content.files import PageSource, PostSource, SourceError, read_page, read_post
-from app.content.publishing import apply_page_body, apply_post_body
+from app.content.publishing import apply_page_body, apply_post_body, note_content_change, readers_text
 from app.content.slugs import slugify
 from app.extensions import db
-from app.search import index as search
 from app.models import Category, Page, Post, PostStatus, Role, Tag, User, utcnow
+from app.users.service import USERNAME
 
 CREATED, UPDATED, UNCHANGED, FAILED = "created", "updated", "unchanged", "failed"
 DEFAULT_AUTHOR = "redaktion"
@@ -35,6 +36,9 @@ class ImportReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    # Posts still visible or scheduled whose file is gone: (file, slug); `unpublished` if pruned.
+    missing: list[tuple[str, str]] = field(default_factory=list)
+    unpublished: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -47,6 +51,7 @@ class ImportReport:
             getattr(self, outcome).append(name)
 
 
+# (number, total, file, outcome, detail): detail is why a file failed, or where a post now stands.
 Progress = Callable[[int, int, str, str, str], None]
 
 
@@ -59,9 +64,10 @@ class Importer:
     progress: Progress | None = None
     words_per_minute: int = 200
     now: Callable[[], datetime] = utcnow
+    prune: bool = False  # unpublish posts whose file is gone
 
     def run(self) -> ImportReport:
-        """Import categories.yml, then every post file, then every page file."""
+        """Import categories.yml, then every post file, then every page file; then find deleted files."""
         report = ImportReport()
         if not self.directory.is_dir():
             report.add(str(self.directory), FAILED, "not a directory")
@@ -74,10 +80,11 @@ class Importer:
         self._changed_posts: list[Post] = []
         for number, (path, job) in enumerate(jobs, start=1):
             name = self._name(path)
+            self._standing = ""
             try:
                 outcome = job(path, name)
                 db.session.commit()
-                reason = ""
+                reason = self._standing
             except SourceError as exc:
                 db.session.rollback()
                 outcome, reason = FAILED, str(exc)
@@ -87,7 +94,11 @@ class Importer:
             report.add(name, outcome, reason)
             if self.progress:
                 self.progress(number, len(jobs), name, outcome, reason)
-        search.refresh(posts=[post.id for post in self._changed_posts if post.id])  # after the commits
+        if posts:  # no post files at all: the wrong directory, most likely; nothing counts as deleted
+            self._deleted_files(report)
+        outbox.index(posts=[post.id for post in self._changed_posts if post.id])
+        db.session.commit()
+        outbox.settle()  # after the commits
         return report
 
     # --- one file each -----------------------------------------------------------------------
@@ -125,17 +136,19 @@ class Importer:
         if post is not None:
             self._check_owner(post.source_path, name, source.slug)
             if post.source_hash == source.hash and post.source_path == name:
+                self._standing = self._where_it_stands(post)
                 return UNCHANGED
         outcome = CREATED if post is None else UPDATED
         if post is None:
             post = Post(slug=source.slug)
-        self._fill_post(post, source, name)
+        self._fill_post(post, source, name, new=outcome == CREATED)
         db.session.add(post)  # only now: lookups while filling must not flush a half-filled row
         self._changed_posts.append(post)
+        self._standing = self._where_it_stands(post)
         return outcome
 
     def _import_page(self, path: Path, name: str) -> str:
-        source = read_page(path)
+        source = read_page(path, self.tz)
         if self.is_reserved_path(source.slug):
             raise SourceError(f"slug {source.slug!r} is taken by a page of the blog itself")
         page = db.session.scalar(select(Page).where(Page.slug == source.slug))
@@ -146,7 +159,7 @@ class Importer:
         outcome = CREATED if page is None else UPDATED
         if page is None:
             page = Page(slug=source.slug)
-        self._fill_page(page, source, name)
+        self._fill_page(page, source, name, new=outcome == CREATED)
         db.session.add(page)  # only now: lookups while filling must not flush a half-filled row
         return outcome
 
@@ -161,7 +174,8 @@ class Importer:
         if (self.directory / owner).exists():
             raise SourceError(f"slug {slug!r} is already used by {owner}")
 
-    def _fill_post(self, post: Post, source: PostSource, name: str) -> None:
+    def _fill_post(self, post: Post, source: PostSource, name: str, *, new: bool) -> None:
+        before = readers_text(post)
         with _formatting():
             apply_post_body(post, source.body, summary=source.summary, internal_hosts=self.internal_hosts,
                             words_per_minute=self.words_per_minute)
@@ -178,8 +192,13 @@ class Importer:
         post.tags = [self._tag(tag) for tag in source.tags]
         post.source_path, post.source_hash = name, source.hash
         post.updated_at = self.now()
+        if new:  # the first text dates from published_at, not from the import
+            post.content_changed_at = source.updated_at
+        else:
+            note_content_change(post, before, now=self.now(), stated=source.updated_at)
 
-    def _fill_page(self, page: Page, source: PageSource, name: str) -> None:
+    def _fill_page(self, page: Page, source: PageSource, name: str, *, new: bool) -> None:
+        before = readers_text(page)
         with _formatting():
             apply_page_body(page, source.body, summary=source.summary, internal_hosts=self.internal_hosts)
         page.title = source.title
@@ -188,6 +207,10 @@ class Importer:
         page.position = source.position
         page.source_path, page.source_hash = name, source.hash
         page.updated_at = self.now()
+        if new:  # a page has no date of its own: its first text is as old as its first import
+            page.content_changed_at = source.updated_at or self.now()
+        else:
+            note_content_change(page, before, now=self.now(), stated=source.updated_at)
 
     def _category(self, name: str, slug: str | None = None) -> tuple[Category, bool]:
         slug = str(slug).strip() if slug else slugify(name)
@@ -213,17 +236,56 @@ class Importer:
             db.session.flush()
         return tag
 
-    def _author(self, username: str, display_name: str | None) -> User:
-        user = db.session.scalar(select(User).where(User.username == username))
-        if user is None:
-            if not slugify(username):
-                raise SourceError(f"author {username!r} is not a valid user name")
-            # An author named in a file gets an account that cannot log in until an admin sets a password.
-            derived = " ".join(part.capitalize() for part in username.replace("_", ".").split(".") if part)
-            user = User(username=username, display_name=display_name or derived, role=Role.AUTHOR)
-            db.session.add(user)
-            db.session.flush()
+    def _author(self, author: str, display_name: str | None) -> User:
+        """The user named by `author:`: a user name or a display name (any case), or a new user name."""
+        users = db.session.scalars(select(User).order_by(User.username)).all()  # the staff: a short list
+        wanted = author.casefold()
+        by_username = [u for u in users if u.username.casefold() == wanted]
+        by_display = [u for u in users if " ".join(u.display_name.split()).casefold() == " ".join(wanted.split())]
+        if by_username:
+            return by_username[0]
+        if len(by_display) == 1:
+            return by_display[0]
+        if by_display:
+            names = ", ".join(u.username for u in by_display)
+            raise SourceError(f"author {author!r} is the display name of several users; "
+                              f"use one of the user names: {names}")
+        if not USERNAME.match(author):
+            known = ", ".join(u.username for u in users) or "none yet"
+            raise SourceError(f"author {author!r} is no user's name or display name (user names: {known}); "
+                              "a new author needs a user name: lowercase letters, digits, '.', '_' or '-'")
+        # An author named in a file gets an account that cannot log in until an admin sets a password.
+        derived = " ".join(part.capitalize() for part in author.replace("_", ".").split(".") if part)
+        user = User(username=author, display_name=display_name or derived, role=Role.AUTHOR)
+        db.session.add(user)
+        db.session.flush()
         return user
+
+    def _where_it_stands(self, post: Post) -> str:
+        """Live, scheduled (in the site's time) or draft: what readers see of the post now."""
+        if post.status == PostStatus.DRAFT or post.published_at is None:
+            return "draft"
+        if post.published_at > self.now():
+            return f"scheduled for {post.published_at.astimezone(self.tz):%Y-%m-%d %H:%M} ({self.tz.key})"
+        return "live"
+
+    def _deleted_files(self, report: ImportReport) -> None:
+        """Report posts still shown or scheduled whose file is gone; unpublish them when pruning."""
+        orphans = db.session.scalars(
+            select(Post).where(Post.source_path.is_not(None), Post.status != PostStatus.DRAFT)
+            .order_by(Post.source_path)
+        ).all()
+        for post in orphans:
+            if (self.directory / post.source_path).exists():
+                continue
+            if not self.prune:
+                report.missing.append((post.source_path, post.slug))
+                continue
+            post.status = PostStatus.DRAFT
+            post.source_hash = None  # a restored file imports again instead of counting as unchanged
+            db.session.commit()
+            report.unpublished.append((post.source_path, post.slug))
+            self._changed_posts.append(post)
 
     def _name(self, path: Path) -> str:
         try:

@@ -2,7 +2,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -87,6 +87,8 @@ class Comment(db.Model):
     pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     ip_hash: Mapped[str | None] = mapped_column(String(64))  # keyed hash, cleared after retention
+    # The form's one-time key: two identical requests (a double click) cannot both be stored.
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -169,6 +171,11 @@ class Report(db.Model):
     """A reader reporting an approved comment."""
 
     __tablename__ = "reports"
+    __table_args__ = (
+        # One open report per client and comment, even when two arrive at the same moment.
+        Index("uq_reports_open_per_client", "comment_id", "ip_hash", unique=True,
+              sqlite_where=text("resolved_at IS NULL"), postgresql_where=text("resolved_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), index=True)
@@ -198,22 +205,3 @@ class Subscription(db.Model):
     @property
     def active(self) -> bool:
         return self.confirmed_at is not None and self.unsubscribed_at is None
-
-
-class OutboxMail(db.Model):
-    """A message waiting to be sent (or sent): written in the same transaction as its cause."""
-
-    __tablename__ = "outbox_mails"
-    __table_args__ = (Index("ix_outbox_mails_sent_at_attempts", "sent_at", "attempts"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    to: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
-    headers: Mapped[dict] = mapped_column(db.JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str] = mapped_column(Text, default="")
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The comment a notification quotes, so an erasure finds the mails that carry its words.
-    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="SET NULL"), index=True)

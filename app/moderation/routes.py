@@ -304,7 +304,11 @@ def escalate(comment_id: int):
     form = EscalateForm()
     if not form.validate():
         return _render_detail(comment, 400, message=_("Please say who takes over and add a note."))
-    service.escalate(comment, current_user, form.to.data.strip(), form.note.data)
+    try:
+        service.escalate(comment, current_user, form.to.data.strip(), form.note.data,
+                         expected=request.form.get("expected"))
+    except service.ModerationError as exc:
+        return _render_detail(comment, 409, message=str(exc.message))
     flash(_("Handed over to %(to)s.", to=form.to.data.strip()), "success")
     return redirect(url_for("moderation.comment", comment_id=comment.id))
 
@@ -321,7 +325,13 @@ def assign(comment_id: int):
         assignee = db.session.get(User, int(form.assignee.data)) if is_id(form.assignee.data) else None
         if assignee is None or assignee not in _moderators():
             abort(400, description=_("Unknown colleague."))
-    service.assign(comment, current_user, assignee)
+    seen = request.form.get("expected")
+    try:
+        service.assign(comment, current_user, assignee,
+                       expected="current" if seen is None else (int(seen) if is_id(seen) else None))
+    except service.ModerationError as exc:
+        flash(str(exc.message), "warning")
+        return redirect(_back(request.form.get("next"), comment))
     flash(_("Assigned to %(name)s.", name=assignee.display_name) if assignee else _("Assignment removed."), "success")
     return redirect(_back(request.form.get("next"), comment))
 
@@ -333,7 +343,12 @@ def response_status(comment_id: int):
     form = ResponseStatusForm()
     if not form.validate() or form.response_status.data not in set(ResponseStatus):
         abort(400, description=_("Unknown answer status."))
-    service.set_response_status(comment, current_user, form.response_status.data)
+    try:
+        service.set_response_status(comment, current_user, form.response_status.data,
+                                    expected=request.form.get("expected"))
+    except service.ModerationError as exc:
+        flash(str(exc.message), "warning")
+        return redirect(_back(request.form.get("next"), comment))
     flash(_("Answer status: %(status)s.", status=RESPONSE_LABELS[form.response_status.data]), "success")
     return redirect(_back(request.form.get("next"), comment))
 

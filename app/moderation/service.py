@@ -1,25 +1,30 @@
-"""The one state machine for comments as the team handles them; every change writes a ModerationEvent.
+"""The one state machine for comments: the only code that writes a comment's moderation status,
+response status or visibility (a test scans the code base for any other writer).
 
-Status changes are conditional UPDATEs (`… WHERE status = <what the moderator saw>`), so two
-moderators acting at once can never both succeed: the second learns who was first. Services
-commit their unit of work themselves and send mail after the commit, so a failing mail server
-can never undo a decision. They take the acting user as an argument and never read the request.
+Every change is a conditional UPDATE on the state the actor saw (`… WHERE status = <seen>`), so
+two moderators acting at once can never both succeed: the second learns who was first. Every
+change writes a `ModerationEvent`. Bookkeeping lives in one place (`_decide`): `moderated_at`
+only for a staff decision, the first approval's time, claims cleared, reports resolved when the
+team decides. What must follow a change (the search index, mails) is written to the outbox in
+the same transaction and applied after the commit (`app/outbox.py`). Functions commit their
+unit of work themselves (`commit=False` lets `bulk` and `reply` make one transaction of many);
+they take the acting user as an argument and never read the request.
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
-from app import mail, markup
+from app import markup, outbox
 from app.comments import notifications
 from app.extensions import db
-from app.search import index as search
 from app.models import (
     Comment, CommentRevision, CommentStatus, ModerationEvent, Report, ResponseStatus, StaffNote, Topic, User, utcnow,
 )
 
-S = CommentStatus
+S, R = CommentStatus, ResponseStatus
 
 # action → (statuses it may start from, status it leads to)
 TRANSITIONS = {
@@ -28,8 +33,12 @@ TRANSITIONS = {
     "spam": ({S.PENDING, S.APPROVED, S.REJECTED}, S.SPAM),
     "delete": ({S.PENDING, S.APPROVED, S.SPAM, S.REJECTED}, S.DELETED),
     "restore": ({S.DELETED, S.SPAM, S.REJECTED}, S.PENDING),
+    # Not for moderators' forms: reports hide a comment until the team looks, dismissing shows it again.
+    "hide": ({S.APPROVED}, S.PENDING),
+    "unhide": ({S.PENDING}, S.APPROVED),
 }
-ACTIONS = tuple(TRANSITIONS)
+ACTIONS = ("approve", "reject", "spam", "delete", "restore")  # what moderators choose from
+REMOVED = {S.REJECTED, S.SPAM, S.DELETED}
 
 STATUS_LABELS = {S.PENDING: _l("pending"), S.APPROVED: _l("approved"), S.SPAM: _l("spam"),
                  S.REJECTED: _l("rejected"), S.DELETED: _l("deleted")}
@@ -67,6 +76,11 @@ def last_event(comment: Comment, actions: tuple[str, ...] | None = None) -> Mode
     return db.session.scalar(stmt.order_by(ModerationEvent.id.desc()).limit(1))
 
 
+def text_version(comment: Comment) -> str:
+    """Which text of a comment a moderator saw: it changes with every edit (forms send it back)."""
+    return comment.edited_at.isoformat() if comment.edited_at else ""
+
+
 def _already(comment: Comment, action: str) -> AlreadyHandled:
     """'Already approved by Anna' – built from the audit trail after a lost race."""
     db.session.refresh(comment)
@@ -81,58 +95,70 @@ def _already(comment: Comment, action: str) -> AlreadyHandled:
     return AlreadyHandled(comment, action, message)
 
 
-def text_version(comment: Comment) -> str:
-    """Which text of a comment a moderator saw: it changes with every edit (forms send it back)."""
-    return comment.edited_at.isoformat() if comment.edited_at else ""
-
-
 def _changed_text(comment: Comment, action: str) -> AlreadyHandled:
     return AlreadyHandled(comment, action, _l("The text was changed since you read it. Please read it again."))
 
 
+def _update(comment: Comment, *conditions, **values) -> bool:
+    """The conditional UPDATE every change is made of; True if the comment was still as expected."""
+    changed = db.session.execute(
+        update(Comment).where(Comment.id == comment.id, *conditions).values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed:
+        db.session.refresh(comment)
+    return bool(changed)
+
+
+def _finish(commit: bool) -> None:
+    if commit:
+        db.session.commit()
+        outbox.settle()
+
+
+# --- decisions on a comment's status ---------------------------------------------------------------
+
 def transition(comment: Comment, action: str, *, actor: User | None = None, reason: str = "",
-               expected: str | None = None, seen_version: str | None = None) -> Comment:
+               expected: str | None = None, seen_version: str | None = None, commit: bool = True) -> Comment:
     """Apply `action` if the comment is still in a state it fits (and in `expected`, when given), and
     still says what the moderator read (`seen_version`, when given: see `text_version`)."""
     if action not in TRANSITIONS:
         raise ValueError(f"unknown action {action!r}")
-    allowed_from, to_status = TRANSITIONS[action]
     if expected and expected != comment.status:
         raise _already(comment, action)
     if seen_version is not None and seen_version != text_version(comment):
         raise _changed_text(comment, action)
+    _decide(comment, action, actor=actor, reason=reason)
+    _finish(commit)
+    return comment
+
+
+def _decide(comment: Comment, action: str, *, actor: User | None, reason: str = "") -> None:
+    """The one place a status changes, with all its bookkeeping (the caller commits)."""
+    allowed_from, to_status = TRANSITIONS[action]
     if comment.status not in allowed_from:
         raise ModerationError(comment, action)
     from_status = comment.status
     if action == "restore":
         to_status = _status_before_removal(comment)
-    now = utcnow()
+    now, staff = utcnow(), actor is not None
     first_approval = to_status == S.APPROVED and comment.approved_at is None
-    values = {"status": to_status, "moderated_at": func.coalesce(Comment.moderated_at, now)}
+    values = {"status": to_status}
+    if staff:  # the team's first decision: an author deleting their own or a report hiding is none
+        values["moderated_at"] = func.coalesce(Comment.moderated_at, now)
     if first_approval:
         values["approved_at"] = now
     if to_status != S.PENDING:
         values.update(claimed_by_id=None, claimed_at=None)
     unchanged_text = Comment.edited_at.is_(None) if comment.edited_at is None else Comment.edited_at == comment.edited_at
-    changed = db.session.execute(
-        update(Comment).where(Comment.id == comment.id, Comment.status == from_status, unchanged_text).values(**values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not changed:
-        db.session.rollback()
-        db.session.refresh(comment)
-        if seen_version is not None and seen_version != text_version(comment):
-            raise _changed_text(comment, action)
+    if not _update(comment, Comment.status == from_status, unchanged_text, **values):
         raise _already(comment, action)
-    db.session.refresh(comment)
-    if to_status != S.APPROVED and comment.flag_count:
+    if comment.flag_count and (staff or to_status in REMOVED):  # decided or gone: its reports are dealt with
         _resolve_reports(comment, now)
     record(comment, action, actor=actor, from_status=from_status, to_status=to_status, reason=reason)
-    outgoing = notifications.comment_published(comment) if first_approval else []
-    db.session.commit()
-    search.refresh(comments=[comment.id])  # right after the commit: readers find exactly what they may see
-    mail.deliver(outgoing)
-    return comment
+    outbox.index(comments=[comment.id], urgent=S.APPROVED in (from_status, to_status))
+    if first_approval:
+        notifications.comment_published(comment)
 
 
 def approve(comment: Comment, *, actor: User | None = None, reason: str = "", expected: str | None = None):
@@ -151,81 +177,72 @@ class BulkResult:
 
 def bulk(comments: list[tuple[Comment, str | None, str | None]], action: str, *, actor: User,
          reason: str = "") -> BulkResult:
-    """The same action on many (comment, status and text version the moderator saw); a conflict skips
-    only itself."""
+    """The same action on many (comment, status and text version the moderator saw), in one
+    transaction with one index write; a conflict skips only itself."""
     result = BulkResult([], [])
     for comment, expected, seen_version in comments:
         try:
-            transition(comment, action, actor=actor, reason=reason, expected=expected, seen_version=seen_version)
+            transition(comment, action, actor=actor, reason=reason, expected=expected, seen_version=seen_version,
+                       commit=False)
             result.done.append(comment.id)
-        except ModerationError as exc:
+        except ModerationError as exc:  # its conditional UPDATE changed nothing: the others go on
             result.skipped.append((comment.id, str(exc.message)))
+    _finish(True)
     return result
+
+
+def admit(comment: Comment, *, status: str, reason: str, actor: User | None,
+          response_status: str | None) -> Comment:
+    """A new comment enters with the status the policy (or the team) decided (the caller commits)."""
+    comment.created_at = comment.created_at or utcnow()
+    comment.status, comment.status_reason, comment.response_status = status, reason, response_status
+    if status == S.APPROVED:
+        comment.approved_at = comment.created_at
+        if actor is not None:
+            comment.moderated_at = comment.created_at
+    db.session.add(comment)
+    db.session.flush()
+    record(comment, "submit", actor=actor, from_status=None, to_status=status, reason=reason)
+    outbox.index(comments=[comment.id], urgent=status == S.APPROVED)  # pending: only the staff index, soon
+    return comment
 
 
 def reply(question: Comment, actor: User, body: str, *, team_name: str, as_team: bool = True,
           expect_unanswered: bool = True, internal_hosts: tuple[str, ...] = (),
           seen_version: str | None = None) -> Comment:
-    """Publish the team's official answer; a pending question is approved in the same step."""
+    """Publish the team's official answer; a pending question is approved in the same transaction."""
+    body_html = _rendered(question, "reply", body, internal_hosts)
     if question.status not in (S.PENDING, S.APPROVED):
         raise ModerationError(question, "reply", _l("Removed or rejected comments cannot be answered."))
     if seen_version is not None and seen_version != text_version(question):
         raise _changed_text(question, "reply")
     if expect_unanswered and question.answered_at is not None:
         raise _answered_already(question)
-    body_html = _rendered(question, "reply", body, internal_hosts)
-    now = utcnow()
-    outgoing = []
-    first_approval = question.approved_at is None
-    if question.status == S.PENDING:
-        unchanged_text = Comment.edited_at.is_(None) if question.edited_at is None \
-            else Comment.edited_at == question.edited_at
-        changed = db.session.execute(
-            update(Comment).where(Comment.id == question.id, Comment.status == S.PENDING, unchanged_text)
-            .values(status=S.APPROVED, approved_at=func.coalesce(Comment.approved_at, now),
-                    moderated_at=func.coalesce(Comment.moderated_at, now))
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if not changed:
+    try:
+        if question.status == S.PENDING:
+            _decide(question, "approve", actor=actor, reason="approved with an official answer")
+        # Only a question that is still approved gets an answer (someone may have rejected it
+        # meanwhile), and only once unless the moderator knowingly adds a follow-up.
+        still_there = [Comment.status == S.APPROVED] + ([Comment.answered_at.is_(None)] if expect_unanswered else [])
+        now = utcnow()
+        if not _update(question, *still_there, answered_at=func.coalesce(Comment.answered_at, now),
+                       response_status=R.ANSWERED, claimed_by_id=None, claimed_at=None):
             db.session.rollback()
-            raise _already(question, "reply")
-        db.session.refresh(question)
-        record(question, "approve", actor=actor, from_status=S.PENDING, to_status=S.APPROVED,
-               reason="approved with an official answer")
-        if first_approval:
-            outgoing += notifications.comment_published(question)
-    # Only a question that is still approved gets an answer (someone may have rejected it meanwhile),
-    # and only once unless the moderator knowingly adds a follow-up.
-    still_there = update(Comment).where(Comment.id == question.id, Comment.status == S.APPROVED)
-    if expect_unanswered:
-        still_there = still_there.where(Comment.answered_at.is_(None))
-    answered = db.session.execute(
-        still_there.values(answered_at=func.coalesce(Comment.answered_at, now), response_status=ResponseStatus.ANSWERED,
-                           claimed_by_id=None, claimed_at=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not answered:
+            db.session.refresh(question)
+            raise _already(question, "reply") if question.status != S.APPROVED else _answered_already(question)
+    except ModerationError:
         db.session.rollback()
-        db.session.refresh(question)
-        if question.status != S.APPROVED:
-            raise _already(question, "reply")
-        raise _answered_already(question)
+        raise
     answer = Comment(
         post_id=question.post_id, parent_id=question.id, root_id=question.root_id, depth=question.depth + 1,
         author_name=team_name if as_team else actor.display_name, author_email=(actor.email or "").lower(),
-        user_id=actor.id, lang=question.lang, body_md=body, body_html=body_html,
-        status=S.APPROVED, status_reason="staff", is_official=True, created_at=now, approved_at=now,
-        moderated_at=now,
+        user_id=actor.id, lang=question.lang, body_md=body, body_html=body_html, is_official=True, created_at=now,
     )
-    db.session.add(answer)
-    db.session.flush()
-    record(answer, "submit", actor=actor, to_status=S.APPROVED, reason="official answer")
+    admit(answer, status=S.APPROVED, reason="staff", actor=actor, response_status=None)
     record(question, "reply", actor=actor, reason=f"answered in comment {answer.id}")
-    db.session.refresh(question)
-    outgoing += notifications.comment_published(answer)
-    db.session.commit()
-    search.refresh(comments=[question.id, answer.id])
-    mail.deliver(outgoing)
+    outbox.index(comments=[question.id])
+    notifications.comment_published(answer)
+    _finish(True)
     return answer
 
 
@@ -238,18 +255,29 @@ def _answered_already(question: Comment) -> AlreadyHandled:
     return AlreadyHandled(question, "reply", message)
 
 
-def edit(comment: Comment, actor: User, body: str, *, reason: str = "", internal_hosts: tuple[str, ...] = ()):
-    """Change a comment's text (e.g. remove a customer number); the original words are kept."""
-    body_html = _rendered(comment, "edit", body, internal_hosts)
-    if comment.original_body_md is None:
-        comment.original_body_md = comment.body_md
-    db.session.add(CommentRevision(comment_id=comment.id, body_md=comment.body_md, actor_id=actor.id))
-    comment.body_md = body
-    comment.body_html = body_html
-    comment.edited_at = utcnow()
-    record(comment, "edit", actor=actor, from_status=comment.status, to_status=comment.status, reason=reason)
-    db.session.commit()
-    search.refresh(comments=[comment.id])
+# --- texts: the author's edits, the team's edits -----------------------------------------------------
+
+def author_edit(comment: Comment, body: str, body_html: str, *, hold: bool, reason: str = "") -> Comment:
+    """The author changes their comment. `hold` (a published comment's edit the team must see
+    first): the new text waits beside the published one. Otherwise it replaces it. Either way the
+    replaced words are kept and the edit is in the audit trail."""
+    now = utcnow()
+    if hold:
+        if not _update(comment, Comment.status == S.APPROVED, pending_body_md=body, pending_body_html=body_html,
+                       pending_since=now):
+            raise _already(comment, "edit")
+        record(comment, "edit_submitted", actor=None, from_status=comment.status, to_status=comment.status,
+               reason=reason)
+        outbox.index(comments=[comment.id], urgent=False)
+    else:
+        db.session.add(CommentRevision(comment_id=comment.id, body_md=comment.body_md, created_at=now))
+        if not _update(comment, Comment.status == comment.status, body_md=body, body_html=body_html, edited_at=now,
+                       pending_body_md=None, pending_body_html=None, pending_since=None):
+            raise _already(comment, "edit")
+        record(comment, "edit", actor=None, from_status=comment.status, to_status=comment.status,
+               reason=reason or "by its author")
+        outbox.index(comments=[comment.id], urgent=comment.status == S.APPROVED)
+    _finish(True)
     return comment
 
 
@@ -265,24 +293,41 @@ def decide_edit(comment: Comment, actor: User, *, accept: bool, seen: str, reaso
     if waiting_since.isoformat() != seen:
         raise AlreadyHandled(comment, "edit", _l("The reader changed the edit meanwhile. Please look at it again."))
     now = utcnow()
+    kept = comment.body_md if accept else comment.pending_body_md  # the words that leave the page (or never came)
     new_text = {"body_md": comment.pending_body_md, "body_html": comment.pending_body_html, "edited_at": now} \
         if accept else {}
-    changed = db.session.execute(
-        update(Comment).where(Comment.id == comment.id, Comment.pending_since == waiting_since)
-        .values(pending_body_md=None, pending_body_html=None, pending_since=None, **new_text)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not changed:
+    if not _update(comment, Comment.pending_since == waiting_since, pending_body_md=None, pending_body_html=None,
+                   pending_since=None, **new_text):
         db.session.rollback()
         raise _already(comment, "edit")
-    kept = comment.body_md if accept else comment.pending_body_md  # the words that leave the page (or never came)
     db.session.add(CommentRevision(comment_id=comment.id, body_md=kept, kind="replaced" if accept else "rejected",
                                    actor=None if accept else actor, created_at=now))
     record(comment, "edit_accepted" if accept else "edit_rejected", actor=actor, from_status=comment.status,
            to_status=comment.status, reason=reason)
-    db.session.commit()
-    db.session.refresh(comment)
-    search.refresh(comments=[comment.id])
+    outbox.index(comments=[comment.id], urgent=accept)
+    _finish(True)
+    return comment
+
+
+def rewrite_pending_edit(comment: Comment, body: str | None, internal_hosts: tuple[str, ...] = ()) -> None:
+    """A privacy erasure rewrites an edit waiting for review (`None`: it goes). The caller records
+    and commits."""
+    if body is None:
+        comment.pending_body_md = comment.pending_body_html = comment.pending_since = None
+    else:
+        comment.pending_body_md, comment.pending_body_html = body, markup.render_comment(body, internal_hosts)
+
+
+def edit(comment: Comment, actor: User, body: str, *, reason: str = "", internal_hosts: tuple[str, ...] = ()):
+    """The team changes a comment's text (e.g. removes a customer number); the original words are kept."""
+    body_html = _rendered(comment, "edit", body, internal_hosts)
+    db.session.add(CommentRevision(comment_id=comment.id, body_md=comment.body_md, actor_id=actor.id))
+    if comment.original_body_md is None:
+        comment.original_body_md = comment.body_md
+    comment.body_md, comment.body_html, comment.edited_at = body, body_html, utcnow()
+    record(comment, "edit", actor=actor, from_status=comment.status, to_status=comment.status, reason=reason)
+    outbox.index(comments=[comment.id], urgent=comment.status == S.APPROVED)
+    _finish(True)
     return comment
 
 
@@ -294,15 +339,48 @@ def _rendered(comment: Comment, action: str, body: str, internal_hosts: tuple[st
         raise ModerationError(comment, action, exc.message) from None
 
 
-def set_response_status(comment: Comment, actor: User, status: str) -> Comment:
-    if status not in set(ResponseStatus):
+# --- the team's work around a comment: answer status, topic, claims, assignment, notes ---------------
+
+def set_response_status(comment: Comment, actor: User, status: str, *, expected: str | None = None) -> Comment:
+    """Whether a reader still waits for the team; conditional on the answer status the moderator saw."""
+    if status not in set(R):
         raise ValueError(f"unknown response status {status!r}")
     previous = comment.response_status
-    comment.response_status = status
-    if status != ResponseStatus.ESCALATED:
-        comment.escalated_to = None
+    seen = _seen_response(comment, expected)
+    values = {"response_status": status} | ({} if status == R.ESCALATED else {"escalated_to": None})
+    if not _update(comment, seen, **values):
+        raise _already(comment, "response_status")
     record(comment, "response_status", actor=actor, reason=f"{previous or '-'} → {status}")
-    db.session.commit()
+    outbox.index(comments=[comment.id], urgent=False)
+    _finish(True)
+    return comment
+
+
+def escalate(comment: Comment, actor: User, to: str, note: str, *, expected: str | None = None) -> Comment:
+    """Hand a comment to a colleague or team (product, tech …) with a note; it leaves the answer queue.
+    An answer given meanwhile is not overwritten: conditional on the answer status the moderator saw."""
+    if not _update(comment, _seen_response(comment, expected), response_status=R.ESCALATED, escalated_to=to):
+        raise _already(comment, "escalate")
+    db.session.add(StaffNote(comment_id=comment.id, author_id=actor.id, body=note, kind="escalation"))
+    record(comment, "escalate", actor=actor, reason=f"{to}: {note}")
+    _finish(True)
+    return comment
+
+
+def _seen_response(comment: Comment, expected: str | None):
+    """The condition "the answer status is still what the moderator saw" ('' means none)."""
+    seen = comment.response_status if expected is None else (expected or None)
+    return Comment.response_status.is_(None) if seen is None else Comment.response_status == seen
+
+
+def assign(comment: Comment, actor: User, assignee: User | None, *, expected: int | None | str = "current") -> Comment:
+    """Give a comment to a colleague; conditional on the assignment the moderator saw."""
+    seen = comment.assigned_to_id if expected == "current" else expected
+    condition = Comment.assigned_to_id.is_(None) if seen is None else Comment.assigned_to_id == seen
+    if not _update(comment, condition, assigned_to_id=assignee.id if assignee else None):
+        raise AlreadyHandled(comment, "assign", _l("Someone changed the assignment meanwhile. Please look again."))
+    record(comment, "assign", actor=actor, reason=assignee.display_name if assignee else "-")
+    _finish(True)
     return comment
 
 
@@ -311,7 +389,7 @@ def set_topic(comment: Comment, actor: User, topic: str | None) -> Comment:
         raise ValueError(f"unknown topic {topic!r}")
     comment.topic = topic or None
     record(comment, "topic", actor=actor, reason=topic or "-")
-    db.session.commit()
+    _finish(True)
     return comment
 
 
@@ -325,16 +403,15 @@ def claim(comment: Comment, actor: User, *, minutes: int) -> Claim:
     """A soft lock while someone writes an answer; it lapses after `minutes` without renewal."""
     now = utcnow()
     stale = now - timedelta(minutes=minutes)
-    changed = db.session.execute(
-        update(Comment).where(
-            Comment.id == comment.id,
-            (Comment.claimed_by_id.is_(None)) | (Comment.claimed_by_id == actor.id) | (Comment.claimed_at < stale),
-        ).values(claimed_by_id=actor.id, claimed_at=now).execution_options(synchronize_session=False)
-    ).rowcount
+    renewing = comment.claimed_by_id == actor.id
+    ok = _update(comment, (Comment.claimed_by_id.is_(None)) | (Comment.claimed_by_id == actor.id)
+                 | (Comment.claimed_at < stale), claimed_by_id=actor.id, claimed_at=now)
+    if ok and not renewing:
+        record(comment, "claim", actor=actor)
     db.session.commit()
     db.session.refresh(comment)
     holder = db.session.get(User, comment.claimed_by_id) if comment.claimed_by_id else None
-    return Claim(ok=bool(changed), holder=holder)
+    return Claim(ok=ok, holder=holder)
 
 
 def active_claim(comment: Comment, minutes: int, now: datetime | None = None) -> int | None:
@@ -346,82 +423,57 @@ def active_claim(comment: Comment, minutes: int, now: datetime | None = None) ->
 
 
 def release(comment: Comment, actor: User) -> None:
-    if comment.claimed_by_id == actor.id:
-        comment.claimed_by_id = comment.claimed_at = None
-        db.session.commit()
-
-
-def assign(comment: Comment, actor: User, assignee: User | None) -> Comment:
-    comment.assigned_to_id = assignee.id if assignee else None
-    record(comment, "assign", actor=actor, reason=assignee.display_name if assignee else "-")
+    """Give up one's own claim."""
+    if _update(comment, Comment.claimed_by_id == actor.id, claimed_by_id=None, claimed_at=None):
+        record(comment, "release", actor=actor)
     db.session.commit()
-    return comment
-
-
-def escalate(comment: Comment, actor: User, to: str, note: str) -> Comment:
-    """Hand a comment to a colleague or team (product, tech …) with a note; it leaves the answer queue."""
-    comment.response_status = ResponseStatus.ESCALATED
-    comment.escalated_to = to
-    db.session.add(StaffNote(comment_id=comment.id, author_id=actor.id, body=note, kind="escalation"))
-    record(comment, "escalate", actor=actor, reason=f"{to}: {note}")
-    db.session.commit()
-    return comment
 
 
 def add_note(comment: Comment, actor: User, body: str) -> StaffNote:
     note = StaffNote(comment_id=comment.id, author_id=actor.id, body=body)
     db.session.add(note)
+    record(comment, "note", actor=actor)
     db.session.commit()
     return note
 
 
+# --- readers' reports ---------------------------------------------------------------------------------
+
 def report(comment: Comment, *, reason: str, details: str, ip_hash: str | None, hide_after: int) -> Report | None:
-    """A reader reports an approved comment. One report per client counts; after `hide_after`
-    different clients, a reader's comment leaves the page until the team has looked (the team's
-    own answers are never hidden this way). Returns None for a repeated report."""
+    """A reader reports an approved comment. One open report per client counts (a unique index
+    too, for two at once); after `hide_after` different clients, a reader's comment leaves the
+    page until the team has looked (the team's own answers are never hidden this way). Returns
+    None for a repeated report."""
     if ip_hash and db.session.scalar(select(Report.id).where(
             Report.comment_id == comment.id, Report.ip_hash == ip_hash, Report.resolved_at.is_(None)).limit(1)):
         return None
     entry = Report(comment_id=comment.id, reason=reason, details=details, ip_hash=ip_hash)
     db.session.add(entry)
-    db.session.execute(
-        update(Comment).where(Comment.id == comment.id).values(flag_count=Comment.flag_count + 1)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.flush()
-    db.session.refresh(comment)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same client's report arrived a moment earlier
+        db.session.rollback()
+        return None
+    _update(comment, flag_count=Comment.flag_count + 1)
     record(comment, "report", actor=None, reason=f"{reason}: {details}"[:500])
     reporters = db.session.scalar(select(func.count(func.distinct(Report.ip_hash)))
                                   .where(Report.comment_id == comment.id, Report.resolved_at.is_(None)))
-    if hide_after and reporters >= hide_after and comment.user_id is None and not comment.is_official:
-        hidden = db.session.execute(
-            update(Comment).where(Comment.id == comment.id, Comment.status == S.APPROVED)
-            .values(status=S.PENDING).execution_options(synchronize_session=False)
-        ).rowcount
-        if hidden:
-            record(comment, "hide", actor=None, from_status=S.APPROVED, to_status=S.PENDING,
-                   reason=f"hidden after reports from {reporters} readers")
-    db.session.commit()
-    search.refresh(comments=[comment.id])
-    db.session.refresh(comment)
+    if hide_after and reporters >= hide_after and comment.user_id is None and not comment.is_official \
+            and comment.status == S.APPROVED:
+        _decide(comment, "hide", actor=None, reason=f"hidden after reports from {reporters} readers")
+    _finish(True)
     return entry
 
 
 def dismiss_reports(comment: Comment, actor: User) -> Comment:
     """The comment is fine: clear its reports (and show it again if they had hidden it)."""
-    now = utcnow()
-    _resolve_reports(comment, now)
+    _resolve_reports(comment, utcnow())
     # Show it again only if the reports were what hid it (no other decision since).
     decision = last_event(comment, ("hide", "submit", "approve", "reject", "spam", "delete", "restore", "edit"))
-    if decision is not None and decision.action == "hide":
-        db.session.execute(
-            update(Comment).where(Comment.id == comment.id, Comment.status == S.PENDING)
-            .values(status=S.APPROVED).execution_options(synchronize_session=False)
-        )
-    db.session.refresh(comment)
+    if decision is not None and decision.action == "hide" and comment.status == S.PENDING:
+        _decide(comment, "unhide", actor=actor, reason="reports dismissed")
     record(comment, "dismiss_reports", actor=actor, from_status=None, to_status=comment.status)
-    db.session.commit()
-    search.refresh(comments=[comment.id])
+    _finish(True)
     return comment
 
 
@@ -430,7 +482,7 @@ def _resolve_reports(comment: Comment, now: datetime) -> None:
         update(Report).where(Report.comment_id == comment.id, Report.resolved_at.is_(None)).values(resolved_at=now)
         .execution_options(synchronize_session=False)
     )
-    comment.flag_count = 0
+    _update(comment, flag_count=0)
 
 
 def _status_before_removal(comment: Comment) -> str:

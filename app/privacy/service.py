@@ -44,7 +44,7 @@ from flask_babel import force_locale, gettext as _
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
-from app import markup, mail
+from app import mail, markup, outbox
 from app.search import index as search
 from app.urls import internal_hosts
 from app.extensions import db
@@ -229,7 +229,7 @@ def erase(email: str, actor: User, *, placeholder_name: str | None = None) -> Er
         comment.body_md = ""
         comment.body_html = ""
         comment.original_body_md = None
-        comment.pending_body_md = comment.pending_body_html = comment.pending_since = None
+        service.rewrite_pending_edit(comment, None)
         comment.ip_hash = None
         service.record(comment, "erase", actor=actor, from_status=from_status, to_status=comment.status,
                        reason=REASON)
@@ -255,7 +255,9 @@ def erase(email: str, actor: User, *, placeholder_name: str | None = None) -> Er
     # their old documents are rewritten out of the index files first.
     changed = list(ids) + answers + [row_id for model, row_id in masked if model == "Comment"]
     result.index_purged = search.purge(changed)
-    search.refresh(comments=changed)
+    outbox.index(comments=changed)
+    db.session.commit()
+    outbox.settle(now=True)  # before the log is truncated: nothing of the erasure may come after it
     result.log_truncated = _truncate_log()
     return result
 
@@ -282,15 +284,15 @@ def _forget_name_in_replies(ids: list[int], names: set[str], placeholder: str, a
     pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n.strip()) for n in names) + r")(?!\w)", re.IGNORECASE)
     changed = []
     for reply in db.session.scalars(select(Comment).where(Comment.parent_id.in_(ids), Comment.id.not_in(ids))):
-        texts = {field: getattr(reply, field) for field in ("body_md", "original_body_md", "pending_body_md")}
-        if not any(text and pattern.search(text) for text in texts.values()):
+        texts = (reply.body_md, reply.original_body_md, reply.pending_body_md)
+        if not any(text and pattern.search(text) for text in texts):
             continue
-        for field, text in texts.items():
-            if text:
-                setattr(reply, field, pattern.sub(placeholder, text))
+        reply.body_md = pattern.sub(placeholder, reply.body_md)
         reply.body_html = markup.render_comment(reply.body_md, internal_hosts())
+        if reply.original_body_md:
+            reply.original_body_md = pattern.sub(placeholder, reply.original_body_md)
         if reply.pending_body_md:
-            reply.pending_body_html = markup.render_comment(reply.pending_body_md, internal_hosts())
+            service.rewrite_pending_edit(reply, pattern.sub(placeholder, reply.pending_body_md), internal_hosts())
         db.session.execute(delete(CommentRevision).where(CommentRevision.comment_id == reply.id)
                            .execution_options(synchronize_session=False))
         service.record(reply, "redact", actor=actor, from_status=reply.status, to_status=reply.status,

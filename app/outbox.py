@@ -1,0 +1,188 @@
+"""Side effects that must follow a change, through a transactional outbox.
+
+A change writes what has to follow it into the same transaction as itself: `index(...)` adds an
+`OutboxTask` (these comments and posts changed), `mail.queue(...)` an `OutboxMail`. Nothing is
+lost between the commit and the side effect, whatever crashes in between.
+
+After the commit, `settle()` applies the request's own index tasks once (deferred to the end of
+the request, so a bulk action is one index write): whatever readers may see changes before the
+response, so the moderator and the reader see their change at once. Tasks that only the staff
+index needs (a new pending comment) are left to the drainer, which batches them (within a
+second); mail is always left to it, so no request ever waits for a mail server.
+
+The drainer (`drain()`) claims due work with a lease, so several processes can run it: a thread
+per app server process (started with the app when `OUTBOX_DRAINER = "thread"`), and
+`flask --app wsgi outbox drain [--watch]` for a separate process or cron. It also finishes what
+a process left when it died.
+"""
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import Flask, current_app, g, has_request_context
+from sqlalchemy import delete, event, func, select, update
+
+from app import mail
+from app.extensions import db
+from app.models import OutboxTask, utcnow
+from app.search import index as search
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)  # a claimed task not finished by then is anybody's again
+KEEP_DONE = timedelta(days=1)
+_ADDED = "dialog.outbox_added"
+
+
+def index(*, comments=(), posts=(), urgent: bool = True) -> None:
+    """Note that the index must follow these rows (the caller commits). `urgent`: readers may see
+    the change, so the request applies it before answering; otherwise the drainer does soon."""
+    comments, posts = sorted({int(c) for c in comments}), sorted({int(p) for p in posts})
+    if not comments and not posts:
+        return
+    added = db.session.info.setdefault(_ADDED, {})
+    task = added.get(urgent)  # one task per transaction and urgency: a bulk action is one index write
+    if task is None or task not in db.session:
+        task = added[urgent] = OutboxTask(kind="index", payload={"comments": [], "posts": []}, urgent=urgent)
+        db.session.add(task)
+    task.payload = {"comments": sorted(set(task.payload["comments"]) | set(comments)),
+                    "posts": sorted(set(task.payload["posts"]) | set(posts))}
+
+
+def settle(*, now: bool = False) -> None:
+    """After a commit: apply this transaction's urgent tasks (at the end of the request, once; `now`:
+    at once) and wake the drainer for the rest and for mail."""
+    added = db.session.info.pop(_ADDED, {})
+    ids = [task.id for urgent, task in added.items() if urgent and task.id is not None]
+    if has_request_context() and not now:
+        g.setdefault("outbox_ids", []).extend(ids)
+    else:
+        _apply(ids + (g.pop("outbox_ids", []) if has_request_context() else []))
+    _wake()
+
+
+def after_request(response):
+    """The end of a request: its urgent index tasks, in one write."""
+    ids = g.pop("outbox_ids", None)
+    if ids:
+        _apply(ids)
+    return response
+
+
+@dataclass
+class Drained:
+    tasks: int = 0
+    mails_sent: int = 0
+    mails_failed: int = 0
+
+
+def drain(limit: int = 500) -> Drained:
+    """Apply every due task and send due mail (what requests left, what a crash left). Never raises."""
+    result = Drained()
+    try:
+        ids = list(db.session.scalars(
+            select(OutboxTask.id).where(OutboxTask.done_at.is_(None),
+                                        (OutboxTask.lease_until.is_(None)) | (OutboxTask.lease_until < utcnow()))
+            .order_by(OutboxTask.id).limit(limit)))
+        result.tasks = _apply(ids)
+        _tidy()
+    except Exception:  # the drainer goes on; the tasks stay for the next round
+        db.session.rollback()
+        log.exception("outbox: applying tasks failed")
+    try:
+        result.mails_sent, result.mails_failed = mail.send_due(limit)
+    except Exception:
+        db.session.rollback()
+        log.exception("outbox: sending mail failed")
+    return result
+
+
+def pending() -> int:
+    """Tasks not applied yet (for `search status` and monitoring)."""
+    return db.session.scalar(select(func.count()).select_from(OutboxTask).where(OutboxTask.done_at.is_(None))) or 0
+
+
+def _apply(ids: list[int]) -> int:
+    """Claim these tasks (a lease: nobody else applies them meanwhile), apply them in one go, mark them done."""
+    if not ids:
+        return 0
+    now = utcnow()
+    lease = now + LEASE  # also tells this claim's rows from another process's
+    claimed = db.session.execute(
+        update(OutboxTask).where(OutboxTask.id.in_(ids), OutboxTask.done_at.is_(None),
+                                 (OutboxTask.lease_until.is_(None)) | (OutboxTask.lease_until < now))
+        .values(lease_until=lease, attempts=OutboxTask.attempts + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        return 0
+    tasks = db.session.scalars(select(OutboxTask).where(OutboxTask.id.in_(ids), OutboxTask.done_at.is_(None),
+                                                        OutboxTask.lease_until == lease)).all()
+    comments, posts = set(), set()
+    for task in tasks:
+        comments.update(task.payload.get("comments", ()))
+        posts.update(task.payload.get("posts", ()))
+    # refresh() never raises: what it cannot apply it queues in the index's own pending list.
+    search.refresh(posts=posts, comments=comments)
+    db.session.execute(update(OutboxTask).where(OutboxTask.id.in_([t.id for t in tasks]))
+                       .values(done_at=utcnow(), lease_until=None).execution_options(synchronize_session=False))
+    db.session.commit()
+    return len(tasks)
+
+
+def _tidy() -> None:
+    """Done tasks are kept a day (to look into), then removed."""
+    db.session.execute(delete(OutboxTask).where(OutboxTask.done_at < utcnow() - KEEP_DONE)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+# --- the drainer thread ---------------------------------------------------------------------------
+
+class _Drainer:
+    """One thread per process and app: drains every POLL seconds, and at once when woken."""
+
+    def __init__(self, app: Flask):
+        self.app, self.pid, self.wake = app, os.getpid(), threading.Event()
+        self.poll = float(app.config["OUTBOX_POLL_SECONDS"])
+        self.thread = threading.Thread(target=self._run, name="outbox-drainer", daemon=True)
+        self.thread.start()
+
+    def alive(self) -> bool:
+        return self.pid == os.getpid() and self.thread.is_alive()
+
+    def _run(self) -> None:
+        while True:
+            self.wake.wait(self.poll)
+            self.wake.clear()
+            with self.app.app_context():
+                try:
+                    drain()
+                finally:
+                    db.session.remove()
+
+
+@event.listens_for(db.session, "after_rollback")
+def _forget_rolled_back(session):
+    """Tasks of a transaction that never committed are gone with it."""
+    session.info.pop(_ADDED, None)
+
+
+def init_app(app: Flask) -> None:
+    """Run the request's own tasks at its end; start the drainer thread when configured."""
+    app.after_request(after_request)
+    if app.config.get("OUTBOX_DRAINER") == "thread":
+        @app.before_request
+        def ensure_drainer():  # started lazily, and again in a forked worker (threads do not survive fork)
+            drainer = app.extensions.get("dialog.drainer")
+            if drainer is None or not drainer.alive():
+                app.extensions["dialog.drainer"] = _Drainer(app)
+
+
+def _wake() -> None:
+    drainer = current_app.extensions.get("dialog.drainer")
+    if drainer is not None:
+        drainer.wake.set()
