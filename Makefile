@@ -23,8 +23,9 @@ run: setup
 	@echo "Serving on http://$(HOST):$(PORT)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-## test: set up (Python packages, Chromium for browser tests) and run the whole suite
+## test: set up (Python packages, Chromium for browser tests), lint (ruff, settings in pyproject.toml) and run the whole suite
 test: setup $(VENV)/.dev browser
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 setup: $(VENV)/.runtime translations

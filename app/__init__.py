@@ -54,18 +54,20 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app import errors
+    from app.admin.routes import bp as admin_bp
     from app.api.routes import bp as api_bp
+    from app.auth import known_browser, notifications  # noqa: F401  (routes on the auth blueprint)
     from app.auth.routes import bp as auth_bp
     from app.blog import bp as blog_bp
     from app.comments.routes import bp as comments_bp
-    from app.admin.routes import bp as admin_bp
-    from app.auth import known_browser, notifications  # noqa: F401  (routes on the auth blueprint)
-    from app.moderation import canned_routes, stats_routes  # noqa: F401  (routes on the moderation bp)
-    from app.privacy import routes as privacy_routes  # noqa: F401  (routes on the privacy bp)
-    from app.privacy import bp as privacy_bp
-    from app.moderation.routes import bp as moderation_bp
-    from app.search.routes import bp as search_bp
     from app.feeds import bp as feeds_bp
+    from app.moderation import canned_routes, stats_routes  # noqa: F401  (routes on the moderation bp)
+    from app.moderation.routes import bp as moderation_bp
+    from app.privacy import (
+        bp as privacy_bp,
+        routes as privacy_routes,  # noqa: F401  (routes on the privacy bp)
+    )
+    from app.search.routes import bp as search_bp
     from app.site import bp as site_bp
 
     app.register_blueprint(site_bp)

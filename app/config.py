@@ -36,7 +36,8 @@ class Config:
     COMMENT_MAX_LENGTH = 10_000
     COMMENT_EDIT_MINUTES = 15  # a commenter may edit or delete their own comment this long (if unanswered)
     COMMENT_MIN_SECONDS = 3  # a form sent faster is a bot (0 disables)
-    COMMENT_RATE_LIMIT = "5 per minute"  # per client; "" or null disables
+    COMMENT_RATE_LIMIT = "5 per minute"  # stored comments per client; "" or null disables
+    COMMENT_ATTEMPT_LIMIT = "30 per minute"  # every form sent per client, stored or shown again
     COMMENT_MAX_LINKS = 2  # a trusted commenter with more links goes to the queue
     COMMENT_BLOCKLIST = ["viagra", "cialis", "casino bonus", "crypto giveaway", "payday loan"]
     COMMENT_RESERVED_NAMES = ["Sternwelle"]  # reader names containing these (or TEAM_NAME, or a staff name) wait
@@ -84,6 +85,9 @@ class Config:
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     WTF_CSRF_TIME_LIMIT = None  # a comment may take longer to write than an hour
+    # Our forms carry their own messages (in our catalog); WTForms' catalog would be read from
+    # disk on every form post, a tenth of the comment write path.
+    WTF_I18N_ENABLED = False
     MAX_CONTENT_LENGTH = 1024 * 1024  # bytes per request body (the longest text allowed is ~40 kB); more: 413
     MAX_FORM_MEMORY_SIZE = 200_000  # bytes per multipart text field: 5× the longest, so the form's own message shows
     MAX_FORM_PARTS = 200  # fields per multipart body; the queue's bulk form sends one per selected comment
@@ -109,6 +113,7 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     COMMENT_MIN_SECONDS = 0
     COMMENT_RATE_LIMIT = ""
+    COMMENT_ATTEMPT_LIMIT = ""
     LOGIN_RATE_LIMIT_CLIENT = "1000 per minute"
     LOGIN_RATE_LIMIT_ACCOUNT = "1000 per minute"
     LOGIN_RATE_LIMIT_DEVICE = "1000 per minute"

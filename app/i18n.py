@@ -1,5 +1,5 @@
 """Language and time zone: German by default, English on request (Accept-Language or the switch)."""
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_request_context, request
@@ -38,8 +38,8 @@ def isotime(value: datetime | date | None) -> str:
     if not isinstance(value, datetime):
         return value.isoformat()
     if value.tzinfo is None:  # stored times are UTC (UTCDateTime); a naive one is too
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def og_locale(code: str) -> str:

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 
 SUBJECT_MAX = 300
+QUEUED = "dialog.mail_queued"
 
 
 def queue(to: str, subject: str, body: str, headers: dict | None = None, *,
@@ -42,6 +43,7 @@ def queue(to: str, subject: str, body: str, headers: dict | None = None, *,
         subject = subject[:SUBJECT_MAX - 1].rstrip() + "…"
     mail = OutboxMail(to=to, subject=subject, body=body, headers=headers or {}, comment_id=comment_id)
     db.session.add(mail)
+    db.session.info[QUEUED] = True  # after the commit, the outbox wakes its drainer to send it
     return mail
 
 

@@ -29,12 +29,17 @@ from markdown.extensions.attr_list import get_attrs_and_remainder
 from markdown.extensions.codehilite import parse_hl_lines
 from markdown.extensions.fenced_code import FencedBlockPreprocessor
 from markdown.inlinepatterns import (
-    BACKTICK_RE, IMAGE_LINK_RE, LINK_RE, BacktickInlineProcessor, ImageInlineProcessor, LinkInlineProcessor,
+    BACKTICK_RE,
+    IMAGE_LINK_RE,
+    LINK_RE,
+    BacktickInlineProcessor,
+    ImageInlineProcessor,
+    LinkInlineProcessor,
 )
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
-from app import markup_guard
+from app import markup_guard, slugs
 
 log = logging.getLogger(__name__)
 
@@ -269,14 +274,17 @@ def _build_markdown(context: str) -> markdown.Markdown:
             # WordPress never writes "*[HTML]: …" (an <abbr title> in the text still works).
             extensions=["fenced_code", "tables", "sane_lists", "toc", "def_list"],
             extension_configs={
-                "toc": {"permalink": True, "permalink_title": "", "toc_depth": "2-6"},
+                # Anchors transliterate as URLs do: "Wie groß ist die Wohnung?" → #wie-gross-ist-die-wohnung
+                "toc": {"permalink": True, "permalink_title": "", "toc_depth": "2-6",
+                        "slugify": lambda value, separator: slugs.slugify(value) or "abschnitt"},
                 "tables": {"use_align_attribute": True},
             },
             output_format="html",
         )
         _quick_table_test(md.parser.blockprocessors["table"])
     else:
-        md = markdown.Markdown(extensions=["fenced_code", "sane_lists"], output_format="html")
+        # nl2br: a reader's line break is a line break ("Viele Grüße⏎Petra" stays on two lines).
+        md = markdown.Markdown(extensions=["fenced_code", "sane_lists", "nl2br"], output_format="html")
         # A reader's "<b>" is text they typed, not markup; headings and images are not for comments.
         md.preprocessors.deregister("html_block")
         md.inlinePatterns.deregister("html")

@@ -20,9 +20,15 @@ import os
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
+
+try:  # Unix: one drainer per machine; elsewhere each process drains (leases keep it correct)
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None
 
 from flask import Flask, current_app, g, has_request_context
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import delete, event, func, inspect as sa_inspect, select, update
 
 from app import mail
 from app.extensions import db
@@ -53,14 +59,17 @@ def index(*, comments=(), posts=(), urgent: bool = True) -> None:
 
 def settle(*, now: bool = False) -> None:
     """After a commit: apply this transaction's urgent tasks (at the end of the request, once; `now`:
-    at once) and wake the drainer for the rest and for mail."""
+    at once) and wake the drainer if there is mail to send. The rest (the staff index) waits for
+    the drainer's next round, within a second, so that many comments make one index write."""
     added = db.session.info.pop(_ADDED, {})
-    ids = [task.id for urgent, task in added.items() if urgent and task.id is not None]
+    # The identity key holds the id without a query (the commit expired the object).
+    ids = [key[0] for urgent, task in added.items() if urgent and (key := sa_inspect(task).identity)]
     if has_request_context() and not now:
         g.setdefault("outbox_ids", []).extend(ids)
     else:
         _apply(ids + (g.pop("outbox_ids", []) if has_request_context() else []))
-    _wake()
+    if db.session.info.pop(mail.QUEUED, False):
+        _wake()
 
 
 def after_request(response):
@@ -143,21 +152,39 @@ def _tidy() -> None:
 # --- the drainer thread ---------------------------------------------------------------------------
 
 class _Drainer:
-    """One thread per process and app: drains every POLL seconds, and at once when woken."""
+    """A thread in each app server process; one of them at a time (a file lock in the data dir)
+    drains, every POLL seconds and at once when woken, so the workers of one machine do not fight
+    over the index lock. Should that process die, another takes over at its next round."""
 
     def __init__(self, app: Flask):
         self.app, self.pid, self.wake = app, os.getpid(), threading.Event()
         self.poll = float(app.config["OUTBOX_POLL_SECONDS"])
+        self.lock_path = Path(app.config["DATA_DIR"]) / "outbox.lock"
+        self.lock = None
         self.thread = threading.Thread(target=self._run, name="outbox-drainer", daemon=True)
         self.thread.start()
 
     def alive(self) -> bool:
         return self.pid == os.getpid() and self.thread.is_alive()
 
+    def _leading(self) -> bool:
+        if self.lock is not None or fcntl is None:
+            return True
+        handle = open(self.lock_path, "a")  # noqa: SIM115 – held open for the life of the process
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self.lock = handle
+        return True
+
     def _run(self) -> None:
         while True:
             self.wake.wait(self.poll)
             self.wake.clear()
+            if not self._leading():
+                continue
             with self.app.app_context():
                 try:
                     drain()
@@ -167,8 +194,9 @@ class _Drainer:
 
 @event.listens_for(db.session, "after_rollback")
 def _forget_rolled_back(session):
-    """Tasks of a transaction that never committed are gone with it."""
+    """Tasks and mails of a transaction that never committed are gone with it."""
     session.info.pop(_ADDED, None)
+    session.info.pop(mail.QUEUED, None)
 
 
 def init_app(app: Flask) -> None:

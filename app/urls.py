@@ -5,7 +5,6 @@ from flask import current_app, has_request_context, request, url_for
 from werkzeug.exceptions import SecurityError
 from werkzeug.wsgi import host_is_trusted
 
-
 DEFAULT_SITE_URL = "http://127.0.0.1:5000"  # links in mails sent from the CLI without BLOG_SITE_URL
 
 

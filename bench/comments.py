@@ -19,10 +19,10 @@ from sqlalchemy import event, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app import create_app  # noqa: E402
-from app.demo.generate import generate  # noqa: E402
-from app.extensions import db  # noqa: E402
-from app.models import Post  # noqa: E402
+from app import create_app
+from app.demo.generate import generate
+from app.extensions import db
+from app.models import Post
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """Shared fixtures: an app on a fresh SQLite database per test, a client, a CLI runner, factories."""
 import contextvars
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,9 @@ from app.content.publishing import apply_post_body
 from app.content.slugs import slugify
 from app.extensions import db
 from app.models import Category, Post, PostStatus, Role, Tag, User
+
+# The SMTP fixtures (`smtp`, `dead_port`) for every test module, without an import that would shadow them.
+pytest_plugins = ["tests.smtp"]
 
 DEMO_POSTS = PROJECT_ROOT / "posts"
 
@@ -137,7 +140,7 @@ class Factory:
         post = Post(slug=slug or slugify(title) or f"beitrag-{n}", title=title, lang=lang, status=status)
         apply_post_body(post, body, summary=summary)
         if published_at is None and status != PostStatus.DRAFT:
-            published_at = datetime.now(timezone.utc) - timedelta(days=days_ago)
+            published_at = datetime.now(UTC) - timedelta(days=days_ago)
         post.published_at = published_at
         post.author = author or self.user()
         post.category = category
@@ -158,3 +161,18 @@ class Factory:
 @pytest.fixture
 def make(app):
     return Factory()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "post(title, **fields): what the `post` fixture makes (make.post arguments)")
+
+
+@pytest.fixture
+def post(request, make):
+    """A published post to comment on: "Glasfaser für alle" (/posts/glasfaser-fuer-alle), or the one a
+    `post` marker on the test or module describes, e.g. `pytestmark = pytest.mark.post("Titel", slug="titel")`.
+    Modules whose post needs more (a category, comments) keep a `post` fixture of their own."""
+    marker = request.node.get_closest_marker("post")
+    if marker is None:
+        return make.post("Glasfaser für alle")
+    return make.post(*marker.args, **marker.kwargs)

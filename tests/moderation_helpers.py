@@ -14,6 +14,7 @@ def cookie_id(user) -> str:
 
 
 def login(client, user):
+    """Sign `user` in on `client` (a fresh sign-in, as after the login form), without the form."""
     with client.session_transaction() as session:
         session["_user_id"] = cookie_id(user)
         session["_fresh"] = True

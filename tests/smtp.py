@@ -1,6 +1,6 @@
 """A real SMTP server for the tests (aiosmtpd on 127.0.0.1), and a port where nothing listens.
 
-Import the fixtures into a test module to use them: `from tests.smtp import smtp, dead_port`.
+`tests/conftest.py` loads this module as a plugin, so every test can ask for `smtp` or `dead_port`.
 """
 import email
 import email.policy
@@ -59,7 +59,7 @@ class SMTPServer:
             controller = Controller(self, hostname=self.host, port=self.port, ready_timeout=5)
             try:
                 controller.start()
-            except Exception:
+            except Exception:  # noqa: BLE001 – the port was taken meanwhile (aiosmtpd raises several kinds)
                 continue
             self._controller = controller
             return

@@ -1,5 +1,5 @@
 """Reader pages: every page answers, drafts and scheduled posts stay invisible, pagination edges, i18n."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -20,10 +20,10 @@ def blog(make):
     draft = make.post("Geheimer Entwurf", status=PostStatus.DRAFT, author=jana, category=netz,
                       tags=["Kundenservice"])
     scheduled = make.post("Kommt erst noch", status=PostStatus.SCHEDULED,
-                          published_at=datetime.now(timezone.utc) + timedelta(days=3),
+                          published_at=datetime.now(UTC) + timedelta(days=3),
                           author=jana, category=netz, tags=["Kundenservice"])
     future_published = make.post("Zukunft ohne Plan", status=PostStatus.PUBLISHED,
-                                 published_at=datetime.now(timezone.utc) + timedelta(hours=2),
+                                 published_at=datetime.now(UTC) + timedelta(hours=2),
                                  author=jana, category=netz, tags=["Kundenservice"])
     page = Page(slug="impressum", title="Impressum", body_md="x", body_html="<p>Sternwelle GmbH</p>",
                 in_footer=True, position=1)
@@ -174,7 +174,7 @@ def test_unknown_language_is_ignored(client, blog):
 
 
 def test_dates_are_formatted_per_locale(client, make):
-    make.post("Datumstest", published_at=datetime(2026, 3, 5, 10, 0, tzinfo=timezone.utc))
+    make.post("Datumstest", published_at=datetime(2026, 3, 5, 10, 0, tzinfo=UTC))
     assert "5. März 2026" in text(client.get("/posts/datumstest"))
     assert "March 5, 2026" in text(client.get("/posts/datumstest", headers={"Accept-Language": "en"}))
 
@@ -203,17 +203,17 @@ def test_category_page_has_its_feed_and_description(client, blog):
 
 
 def test_modified_time_is_when_the_content_changed_not_when_the_row_was_saved(client, make):
-    post = make.post("Zeiten", published_at=datetime(2026, 3, 5, 10, 0, tzinfo=timezone.utc))  # updated_at: now
+    post = make.post("Zeiten", published_at=datetime(2026, 3, 5, 10, 0, tzinfo=UTC))  # updated_at: now
     html = text(client.get("/posts/zeiten"))
     assert '<meta property="article:published_time" content="2026-03-05T10:00:00Z">' in html
     assert '<meta property="article:modified_time" content="2026-03-05T10:00:00Z">' in html
-    post.content_changed_at = datetime(2026, 4, 1, 7, 15, 30, 123456, tzinfo=timezone.utc)
+    post.content_changed_at = datetime(2026, 4, 1, 7, 15, 30, 123456, tzinfo=UTC)
     db.session.commit()
     assert '<meta property="article:modified_time" content="2026-04-01T07:15:30Z">' in text(client.get("/posts/zeiten"))
 
 
 def test_legal_page_says_when_its_text_last_changed(client, make):
     db.session.add(Page(slug="datenschutz", title="Datenschutz", body_md="x", body_html="<p>x</p>",
-                        content_changed_at=datetime(2026, 3, 5, 10, 0, tzinfo=timezone.utc)))
+                        content_changed_at=datetime(2026, 3, 5, 10, 0, tzinfo=UTC)))
     db.session.commit()  # updated_at: now, as after a re-import that changed only the footer order
     assert "Zuletzt aktualisiert: 5. März 2026" in text(client.get("/datenschutz"))

@@ -1,5 +1,6 @@
 """app/charts.py: valid, accessible, escaped SVG that scales and takes its colours from CSS."""
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from markupsafe import Markup
@@ -164,6 +165,6 @@ def test_nice_ticks(maximum, integer, expected):
 
 
 def test_charts_module_needs_no_flask():
-    source = open(charts.__file__, encoding="utf-8").read()
+    source = Path(charts.__file__).read_text(encoding="utf-8")
     assert "import flask" not in source and "from flask" not in source
     assert "<script" not in source and "http://" not in source.replace("http://www.w3.org/2000/svg", "")

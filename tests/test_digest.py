@@ -9,16 +9,9 @@ from app.extensions import db
 from app.models import CommentStatus, OutboxMail, ResponseStatus, Role, User, utcnow
 from app.moderation import digest as digests
 from tests.comment_helpers import add_comment
-from tests.smtp import dead_port, smtp  # noqa: F401 (fixtures)
-from tests.moderation_helpers import cookie_id
+from tests.moderation_helpers import login
 
 WAITING = ResponseStatus.NEEDS_ANSWER
-
-
-def login(client, user) -> None:
-    with client.session_transaction() as session:
-        session["_user_id"] = cookie_id(user)
-        session["_fresh"] = True
 
 
 def reload(user: User) -> User:
@@ -43,11 +36,6 @@ def mod(make):
     user = make.user("mod", role=Role.MODERATOR, display_name="Mona Moderator")
     set_digest(user, "hourly")
     return user
-
-
-@pytest.fixture
-def post(make):
-    return make.post("Glasfaser für alle")
 
 
 # --- the settings page ---------------------------------------------------------------------------

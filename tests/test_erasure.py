@@ -14,13 +14,11 @@ from app import mail, markup
 from app.comments import service as comments
 from app.extensions import _tune_sqlite, db
 from app.models import Comment, CommentRevision, CommentStatus, OutboxMail, Report, Role, Subscription, utcnow
-from app.moderation import digest
+from app.moderation import digest, service as moderation
 from app.privacy import service as privacy
-from app.moderation import service as moderation
 from app.search import index
 from tests.comment_helpers import add_comment, post_comment
-from tests.smtp import dead_port  # noqa: F401 (fixture)
-from tests.moderation_helpers import cookie_id
+from tests.moderation_helpers import login
 
 NAME = "Ximena Quarzfeld"
 EMAIL = "ximena.quarzfeld@example.org"
@@ -30,12 +28,6 @@ TRACES = ("ximena", "quarzfeld", EMAIL, "quarzuhrzeig")
 OTTO = "otto@example.org"
 EN = {"Accept-Language": "en"}
 CONFIRM = re.compile(r"/subscriptions/confirm/[^\s]+")
-
-
-def login(client, user) -> None:
-    with client.session_transaction() as session:
-        session["_user_id"] = cookie_id(user)
-        session["_fresh"] = True
 
 
 def traces_on_disk(root: Path) -> dict[str, list[str]]:

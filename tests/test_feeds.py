@@ -1,6 +1,6 @@
 """Atom feeds, sitemap and robots.txt: valid XML with exactly the visible posts."""
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -21,7 +21,7 @@ def posts(make):
     make.post("Kultur zwei", days_ago=1, category=netz, author=author)
     make.post("Entwurf", status=PostStatus.DRAFT, category=netz, author=author)
     make.post("Geplant", status=PostStatus.SCHEDULED, category=netz, author=author,
-              published_at=datetime.now(timezone.utc) + timedelta(days=1))
+              published_at=datetime.now(UTC) + timedelta(days=1))
 
 
 def atom(client, url):
@@ -123,8 +123,8 @@ def rfc4287_problems(feed) -> list[str]:
         for link in parent.findall(f"{ATOM}link"):
             if not link.get("href"):
                 found.append(f"{where}: <link> without href")
-        alternates = [(l.get("type"), l.get("hreflang")) for l in parent.findall(f"{ATOM}link")
-                      if l.get("rel", "alternate") == "alternate"]
+        alternates = [(link.get("type"), link.get("hreflang")) for link in parent.findall(f"{ATOM}link")
+                      if link.get("rel", "alternate") == "alternate"]
         if len(alternates) != len(set(alternates)):
             found.append(f"{where}: two alternate links with the same type and hreflang")
         return alternates
@@ -133,7 +133,7 @@ def rfc4287_problems(feed) -> list[str]:
         return [f"root is {feed.tag}, not atom:feed"]
     for tag in ("id", "title", "updated"):
         need(feed, tag, "feed")
-    if not [l for l in feed.findall(f"{ATOM}link") if l.get("rel") == "self"]:
+    if not [link for link in feed.findall(f"{ATOM}link") if link.get("rel") == "self"]:
         found.append("feed: no rel=self link")
     links(feed, "feed")
     feed_has_author = feed.find(f"{ATOM}author/{ATOM}name") is not None
@@ -207,7 +207,7 @@ def test_sitemap_lastmod_is_when_the_content_changed(client, make):
 
     post = make.post("Alt", days_ago=30)
     page = Page(slug="impressum", title="Impressum", body_md="x", body_html="<p>x</p>",
-                content_changed_at=datetime(2026, 3, 5, 9, 0, tzinfo=timezone.utc))
+                content_changed_at=datetime(2026, 3, 5, 9, 0, tzinfo=UTC))
     db.session.add(page)
     db.session.commit()
     root = ET.fromstring(client.get("/sitemap.xml").data)

@@ -2,7 +2,7 @@
 import re
 import struct
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from html.parser import HTMLParser
 
 import pytest
@@ -144,7 +144,7 @@ def test_moderation_comment_page_is_valid(client, make, app, site, state):
                           response_status=ResponseStatus.NEEDS_ANSWER)
     if state == "approved":  # with a reader's edit waiting: its own forms and time
         comment.pending_body_md, comment.pending_body_html = "Wann genau?", "<p>Wann genau?</p>"
-        comment.pending_since = datetime.now(timezone.utc)
+        comment.pending_since = datetime.now(UTC)
         db.session.commit()
     page = html(client.get(f"/moderation/comments/{comment.id}"))
     assert page.count('name="csrf_token"') >= 7 and problems(page) == []

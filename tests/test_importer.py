@@ -1,7 +1,7 @@
 """`flask posts import`: idempotent, updates, bad files reported by name, categories/tags/authors created."""
 import re
 import textwrap
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -65,7 +65,7 @@ def test_import_creates_posts_categories_tags_authors_and_pages(runner, posts_di
     assert first.title == "Erster Beitrag: offen antworten"
     assert first.status == PostStatus.PUBLISHED
     # A date without zone is the site's time (Europe/Berlin, UTC+1 in March).
-    assert first.published_at == datetime(2026, 3, 1, 8, 30, tzinfo=timezone.utc)
+    assert first.published_at == datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
     assert '<h2 id="warum">' in first.body_html and first.toc[0]["id"] == "warum"
     assert first.source_path == "erster.md" and len(first.source_hash) == 64
 
@@ -249,7 +249,7 @@ def test_a_new_post_dates_from_its_date_not_from_the_import(runner, posts_dir):
     run_import(runner, posts_dir)
     post = post_named("erster")
     assert post.content_changed_at is None
-    assert post.last_modified == post.published_at == datetime(2026, 3, 1, 8, 30, tzinfo=timezone.utc)
+    assert post.last_modified == post.published_at == datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
     page = db.session.scalar(select(Page).where(Page.slug == "impressum"))
     assert page.content_changed_at is not None and page.last_modified == page.content_changed_at
 
@@ -268,7 +268,7 @@ def test_content_date_moves_only_when_title_body_or_summary_change(runner, posts
     assert "erster.md: updated" in run_import(runner, posts_dir).output
     assert post_named("erster").content_changed_at is None
     write(posts_dir, "erster.md", front, "## Warum\n\nWeil es hilft. Und weil es schneller geht.\n")
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     run_import(runner, posts_dir)
     post = post_named("erster")
     assert post.content_changed_at >= before and post.last_modified == post.content_changed_at
@@ -288,12 +288,12 @@ def test_updated_in_front_matter_sets_the_content_date(runner, posts_dir):
     write(posts_dir, "dritter.md", "title: Dritter\ndate: 2026-03-01 09:30\nupdated: 2026-06-02 14:00")
     write(posts_dir, "pages/datenschutz.md", "title: Datenschutz\nupdated: 2026-05-04")
     assert run_import(runner, posts_dir).exit_code == 0
-    assert post_named("dritter").content_changed_at == datetime(2026, 6, 2, 12, 0, tzinfo=timezone.utc)  # CEST
+    assert post_named("dritter").content_changed_at == datetime(2026, 6, 2, 12, 0, tzinfo=UTC)  # CEST
     page = db.session.scalar(select(Page).where(Page.slug == "datenschutz"))
-    assert page.last_modified == datetime(2026, 5, 3, 22, 0, tzinfo=timezone.utc)
+    assert page.last_modified == datetime(2026, 5, 3, 22, 0, tzinfo=UTC)
     write(posts_dir, "dritter.md", "title: Dritter\ndate: 2026-03-01 09:30\nupdated: 2026-07-01", "Neuer Text.\n")
     run_import(runner, posts_dir)
-    assert post_named("dritter").content_changed_at == datetime(2026, 6, 30, 22, 0, tzinfo=timezone.utc)  # it wins
+    assert post_named("dritter").content_changed_at == datetime(2026, 6, 30, 22, 0, tzinfo=UTC)  # it wins
 
 
 def test_updated_that_is_not_a_date_is_reported(runner, posts_dir):
@@ -382,7 +382,7 @@ def test_prune_leaves_everything_alone_in_a_directory_without_posts(runner, post
 
 def test_the_demo_content_shows_its_own_dates_not_the_import_time(runner, client):
     assert runner.invoke(args=["posts", "import", str(DEMO_POSTS)]).exit_code == 0
-    an_hour_ago = datetime.now(timezone.utc).timestamp() - 3600
+    an_hour_ago = datetime.now(UTC).timestamp() - 3600
     feed = client.get("/feed.atom").get_data(as_text=True)
     stamps = [datetime.fromisoformat(s).timestamp() for s in
               re.findall(r"<updated>([^<]+)</updated>", feed)]

@@ -1,7 +1,7 @@
 """The outbox against a real SMTP server: delivery, headers, the .eml fallback, failures and retries."""
 import email
 import email.policy
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 
@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from app import mail
 from app.extensions import db
 from app.models import Comment, CommentStatus, OutboxMail, Subscription, utcnow
-from tests.smtp import dead_port, smtp  # noqa: F401 (fixtures)
 from tests.comment_helpers import wrote
 
 SUBJECT = "Grüße aus Köln: „Glasfaser“ für alle – “quotes” & ÄÖÜß"
@@ -57,7 +56,7 @@ def test_queued_mail_is_only_sent_when_delivered_after_the_commit(app, smtp):
 
 
 def test_delivered_mail_has_headers_subject_body_and_is_marked_sent(app, smtp):
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     mail_id = queued(headers=UNSUBSCRIBE)
 
     assert mail.deliver([db.session.get(OutboxMail, mail_id)]) == 1
@@ -76,8 +75,8 @@ def test_delivered_mail_has_headers_subject_body_and_is_marked_sent(app, smtp):
     assert f"outbox-{mail_id}" in message_id
     sent_at = parsedate_to_datetime(str(message["Date"]))
     if sent_at.tzinfo is None:  # "-0000": UTC, local zone not given (RFC 5322 3.3)
-        sent_at = sent_at.replace(tzinfo=timezone.utc)
-    assert before <= sent_at <= datetime.now(timezone.utc) + timedelta(seconds=1)
+        sent_at = sent_at.replace(tzinfo=UTC)
+    assert before <= sent_at <= datetime.now(UTC) + timedelta(seconds=1)
     assert str(message["Auto-Submitted"]) == "auto-generated"
     assert str(message["List-Unsubscribe"]) == "<https://blog.example.org/subscriptions/unsubscribe/abc>"
     assert str(message["List-Unsubscribe-Post"]) == "List-Unsubscribe=One-Click"

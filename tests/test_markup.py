@@ -99,10 +99,9 @@ def test_post_keeps_rich_markdown():
         "> Zitat\n\n1. eins\n2. zwei\n\n![Bild](https://cdn.example/bild.png \"Titel\")\n"
     )
     html = markup.render_post(text).html
-    assert '<h2 id="ueberblick-ziele">' in html or '<h2 id="uberblick-ziele">' in html
+    assert '<h2 id="ueberblick-und-ziele">' in html  # anchors transliterate as URL slugs do (app/slugs.py)
     assert "<table>" in html and '<th align="left">Stufe</th>' in html and '<td align="right">2 h</td>' in html
-    assert '<pre><code class="language-python">print(&#x27;&lt;hallo&gt;&#x27;)' in html or \
-        "<pre><code class=\"language-python\">print('&lt;hallo&gt;')" in html
+    assert "<pre><code class=\"language-python\">print('&lt;hallo&gt;')\n</code></pre>" in html
     assert "<blockquote>" in html and "<ol>" in html and "<strong>fett</strong>" in html
     assert '<img alt="Bild" src="https://cdn.example/bild.png" title="Titel">' in html
 
@@ -115,7 +114,7 @@ def test_code_block_content_is_kept_verbatim_and_escaped():
 def test_heading_anchors_and_table_of_contents():
     rendered = markup.render_post("## Eins\n\ntext\n\n### Eins A\n\n## Zwei & Drei\n\n#### tief\n")
     assert [(e["level"], e["id"], e["title"]) for e in rendered.toc] == [
-        (2, "eins", "Eins"), (3, "eins-a", "Eins A"), (2, "zwei-drei", "Zwei & Drei")]
+        (2, "eins", "Eins"), (3, "eins-a", "Eins A"), (2, "zwei-und-drei", "Zwei & Drei")]
     assert '<h2 id="eins">' in rendered.html
     assert '<a class="headerlink" href="#eins">' in rendered.html
 
@@ -155,8 +154,7 @@ def test_bare_urls_become_links_but_not_inside_code():
 
 def test_plain_text_and_summary():
     html = markup.render_post("## Titel\n\nEin Satz mit **fett** &amp; Text.").html
-    assert markup.plain_text(html).startswith("Titel¶ Ein Satz mit fett & Text.") or \
-        "Ein Satz mit fett & Text." in markup.plain_text(html)
+    assert markup.plain_text(html) == "Titel¶ Ein Satz mit fett & Text."
     long = markup.render_post(" ".join(["Wort"] * 100)).html
     summary = markup.summarize(long, limit=50)
     assert len(summary) <= 52 and summary.endswith("…")

@@ -18,6 +18,7 @@ from app import markup, markup_guard
 from tests.markup_corpus import COMMENT_LENGTH, REVIEW_FINDINGS, TOKENS, repeat as _repeat
 from tests.test_markup import assert_safe
 
+
 def _best_of(runs: int, fn, *args) -> float:
     best = float("inf")
     for _ in range(runs):
@@ -100,7 +101,8 @@ def test_a_failed_render_leaves_later_renders_formatted(text):
 
 
 def test_the_time_budget_interrupts_a_slow_render_and_the_next_one_works(monkeypatch):
-    monkeypatch.setitem(markup.LIMITS, "comment", markup.Limits(max_length=10**6, max_marks=10**6, max_tags=10**6, seconds=0.02))
+    monkeypatch.setitem(markup.LIMITS, "comment",
+                        markup.Limits(max_length=10**6, max_marks=10**6, max_tags=10**6, seconds=0.02))
     slow = "\n\n".join(f"**Absatz {n}** mit *Betonung* und `code`" for n in range(20_000))
     start = time.perf_counter()
     with pytest.raises(markup.RenderError) as failed:

@@ -1,4 +1,5 @@
 """The transactional outbox: side effects follow the commit, survive a crash, never make anyone wait."""
+import contextlib
 import socket
 import threading
 import time
@@ -14,9 +15,10 @@ from app.moderation import service
 from app.search import index
 from tests.comment_helpers import add_comment, post_comment
 from tests.moderation_helpers import moderator
-from tests.smtp import smtp  # noqa: F401 (fixture)
 
 P = CommentStatus.PENDING
+
+pytestmark = pytest.mark.post("Störungen erklärt", slug="stoerungen")
 
 
 @pytest.fixture
@@ -25,11 +27,6 @@ def search_app(app):
     index.rebuild()
     yield app
     index.close()
-
-
-@pytest.fixture
-def post(make):
-    return make.post("Störungen erklärt", slug="stoerungen")
 
 
 def test_a_change_committed_just_before_a_crash_is_indexed_by_the_drainer(search_app, post, make):
@@ -75,10 +72,8 @@ def silent_smtp():
     def accept():
         server.settimeout(0.2)
         while not stop.is_set():
-            try:
+            with contextlib.suppress(OSError):
                 held.append(server.accept()[0])
-            except OSError:
-                pass
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
@@ -109,7 +104,7 @@ def test_an_approval_never_waits_for_a_silent_mail_server(app, client, post, mak
     assert time.perf_counter() - started >= 2.5
 
 
-def test_a_mail_interrupted_while_sending_is_not_sent_again_by_itself(app, runner, smtp):  # noqa: F811
+def test_a_mail_interrupted_while_sending_is_not_sent_again_by_itself(app, runner, smtp):
     row = mail.queue("anna@example.org", "Antwort", "Hallo")
     db.session.commit()
     # A process claimed it and died mid-send: it may or may not have arrived.
@@ -122,7 +117,7 @@ def test_a_mail_interrupted_while_sending_is_not_sent_again_by_itself(app, runne
     assert [r.rcpt_tos for r in smtp.received] == [["anna@example.org"]]
 
 
-def test_a_claimed_mail_is_sent_by_one_process_only(app, smtp):  # noqa: F811
+def test_a_claimed_mail_is_sent_by_one_process_only(app, smtp):
     row = mail.queue("anna@example.org", "Antwort", "Hallo")
     db.session.commit()
     row.sending_since = utcnow()  # another process is sending it right now

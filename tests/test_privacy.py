@@ -8,24 +8,27 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
-    Comment, CommentStatus, ModerationEvent, OutboxMail, Post, Report, ResponseStatus, Role, StaffNote, Subscription,
+    Comment,
+    CommentStatus,
+    ModerationEvent,
+    OutboxMail,
+    Post,
+    Report,
+    ResponseStatus,
+    Role,
+    StaffNote,
+    Subscription,
     utcnow,
 )
 from app.privacy import service as privacy
 from tests.comment_helpers import add_comment
-from tests.moderation_helpers import cookie_id
+from tests.moderation_helpers import login
 
 EMAIL = "petra@example.org"
 STORED = "Petra@Example.ORG"  # as she typed it once
 NAME = "Petra Lindqvist"
 IP_HASH = "a1" * 32
 EN = {"Accept-Language": "en"}
-
-
-def login(client, user) -> None:
-    with client.session_transaction() as session:
-        session["_user_id"] = cookie_id(user)
-        session["_fresh"] = True
 
 
 @pytest.fixture
@@ -38,11 +41,6 @@ def moderating(client, mod):
     login(client, mod)
     client.drain = False  # the outbox's mail going out would change the rows these tests compare
     return client
-
-
-@pytest.fixture
-def post(make):
-    return make.post("Glasfaser für alle")
 
 
 @pytest.fixture

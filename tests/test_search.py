@@ -3,7 +3,7 @@ import ast
 import multiprocessing
 import pickle
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -265,7 +265,7 @@ def hidden(search_app, make):
     visible = make.post("Offen", body="Sichtbarwort steht hier.")
     make.post("Entwurf", body="Entwurfwort steht hier.", status=PostStatus.DRAFT)
     make.post("Geplant", body="Zukunftwort steht hier.", status=PostStatus.SCHEDULED,
-              published_at=datetime.now(timezone.utc) + timedelta(days=2))
+              published_at=datetime.now(UTC) + timedelta(days=2))
     draft = make.post("Entwurf mit Kommentar", body="Nichts.", status=PostStatus.DRAFT)
     add_comment(draft, body="Entwurfkommentarwort unter einem Entwurf.")
     for status in (CommentStatus.PENDING, CommentStatus.SPAM, CommentStatus.REJECTED, CommentStatus.DELETED):
@@ -290,7 +290,7 @@ def test_hidden_content_is_never_found(hidden, client):
 
 def test_a_scheduled_post_is_found_once_due(hidden):
     assert index.search("Zukunftwort").total == 0
-    assert index.search("Zukunftwort", now=datetime.now(timezone.utc) + timedelta(days=3)).total == 1
+    assert index.search("Zukunftwort", now=datetime.now(UTC) + timedelta(days=3)).total == 1
 
 
 def test_staff_search_finds_every_comment_readers_do_not(hidden):
@@ -386,7 +386,7 @@ def _refresh_in_another_process(settings, ids, barrier, errors):
         try:
             for cid in ids:
                 index.refresh(comments=[cid])
-        except Exception as exc:  # refresh must never raise; report it if it does
+        except Exception as exc:  # noqa: BLE001 – refresh must never raise; report it if it does
             errors.put(repr(exc))
         db.engine.dispose()
 

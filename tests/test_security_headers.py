@@ -222,7 +222,8 @@ def test_no_page_has_inline_scripts_or_styles(app, client, make, post):
     for minutes in (30, 600, 3000):  # something for every chart on the stats page
         add_comment(post, name="Petra", minutes_ago=minutes, response_status=ResponseStatus.ANSWERED,
                     moderated_at=now - timedelta(minutes=minutes - 5), answered_at=now - timedelta(minutes=minutes - 9))
-    pending = add_comment(post, status=CommentStatus.PENDING, body="Offen?", response_status=ResponseStatus.NEEDS_ANSWER)
+    pending = add_comment(post, status=CommentStatus.PENDING, body="Offen?",
+                          response_status=ResponseStatus.NEEDS_ANSWER)
     rules = [rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods and not rule.arguments]
     pages = [*rules, f"/posts/{post.slug}", f"/moderation/comments/{pending.id}"]
     for signed_in in (False, True):

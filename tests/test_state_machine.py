@@ -13,10 +13,7 @@ from tests.moderation_helpers import moderator
 
 A, P = CommentStatus.APPROVED, CommentStatus.PENDING
 
-
-@pytest.fixture
-def post(make):
-    return make.post("Störungen erklärt", slug="stoerungen")
+pytestmark = pytest.mark.post("Störungen erklärt", slug="stoerungen")
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 import csv
 import io
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
@@ -15,10 +15,9 @@ from app.models import Comment, CommentStatus, ModerationEvent, ResponseStatus, 
 from app.moderation import stats
 from app.moderation.queue import Targets
 from tests.comment_helpers import add_comment
-from tests.moderation_helpers import cookie_id
+from tests.moderation_helpers import login
 
 S, R = CommentStatus, ResponseStatus
-UTC = timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2024, 5, 15, 10, 0, tzinfo=UTC)  # Wednesday, 12:00 in Berlin
 ENGLISH = {"Accept-Language": "en"}
@@ -46,12 +45,6 @@ def staff(post, at: datetime, user, **kw) -> Comment:
     comment.created_at = comment.moderated_at = at
     db.session.flush()
     return comment
-
-
-def login(client, user) -> None:
-    with client.session_transaction() as session:
-        session["_user_id"] = cookie_id(user)
-        session["_fresh"] = True
 
 
 @pytest.fixture
@@ -379,7 +372,7 @@ def test_csv_export(client, make, moderator):
 
     header, first, *others, answer = read_csv(response)  # oldest first
     assert tuple(header) == stats.EXPORT_COLUMNS
-    iso = at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    iso = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert first == [str(question.id), post.slug, "'=Kundenservice", iso, "Petra Lindqvist", "approved", "answered",
                      "question", "no", (at + timedelta(minutes=15)).strftime("%Y-%m-%dT%H:%M:%SZ"),
                      (at + timedelta(minutes=90)).strftime("%Y-%m-%dT%H:%M:%SZ"), "15", "90", "yes"]

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Comment, CommentStatus, OutboxMail, Role, Subscription
 from app.moderation import service as moderation
-from tests.smtp import smtp  # noqa: F401 (fixture)
-from tests.moderation_helpers import cookie_id
+from tests.moderation_helpers import login
 
 TITLE = "Glasfaser für alle"
+pytestmark = pytest.mark.post(TITLE)
 ENGLISH = {"Accept-Language": "en"}
 URL = re.compile(r"https?://[^\s<>\"]+")
 
@@ -74,17 +74,6 @@ def subscribed(client, runner, smtp, post, email, body, headers=ENGLISH):
     assert response.status_code == 200
     assert subscription_of(own.id).active
     return own, found
-
-
-def login(client, user) -> None:
-    with client.session_transaction() as session:
-        session["_user_id"] = cookie_id(user)
-        session["_fresh"] = True
-
-
-@pytest.fixture
-def post(make):
-    return make.post(TITLE)
 
 
 # --- the journey ------------------------------------------------------------------------------------

@@ -6,17 +6,14 @@ from sqlalchemy import select
 
 from app import markup
 from app.extensions import db
-from app.models import CannedResponse, Comment, CommentRevision, CommentStatus, ModerationEvent, Role, Subscription
+from app.models import CannedResponse, Comment, CommentRevision, CommentStatus, ModerationEvent, Subscription
 from app.moderation import service
-from tests.comment_helpers import FORM, add_comment, post_comment, wrote
+from tests.comment_helpers import FORM, add_comment, post_comment
 from tests.moderation_helpers import login, moderator
 
 A, P = CommentStatus.APPROVED, CommentStatus.PENDING
 
-
-@pytest.fixture
-def post(make):
-    return make.post("Offen antworten", slug="offen-antworten")
+pytestmark = pytest.mark.post("Offen antworten", slug="offen-antworten")
 
 
 def html(response):
@@ -258,7 +255,8 @@ def test_a_name_in_a_canned_response_stays_a_name(app, make, post):
     body = re.search(r'<textarea[^>]*name="body"[^>]*>(.*?)</textarea>', page, re.S).group(1)
     import html as html_lib
 
-    answer = service.reply(db.session.get(Comment, question.id), anna, html_lib.unescape(body).strip(), team_name="Team")
+    answer = service.reply(db.session.get(Comment, question.id), anna, html_lib.unescape(body).strip(),
+                           team_name="Team")
     assert "<a " not in answer.body_html and "<strong>" not in answer.body_html
     assert "[Support](https://evil-support" in markup.plain_text(answer.body_html).replace("\u2060", "")
 
@@ -311,7 +309,8 @@ def test_an_approval_does_not_publish_a_text_changed_after_the_moderator_read_it
     team = app.test_client()
     login(team, anna)
     queue = html(team.get("/moderation/"))
-    seen = re.search(rf'/moderation/comments/{comment.id}/approve".*?name="version" value="([^"]*)"', queue, re.S).group(1)
+    seen = re.search(rf'/moderation/comments/{comment.id}/approve".*?name="version" value="([^"]*)"', queue,
+                     re.S).group(1)
     edit(reader, comment, "[hier einloggen](https://sternwelle-login.de/)")
     team.post(f"/moderation/comments/{comment.id}/approve", data={"expected": "pending", "version": seen})
     assert newest().status == P  # not published: the moderator must read the new text first

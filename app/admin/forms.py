@@ -8,7 +8,6 @@ from app.auth.permissions import ROLE_LABELS
 from app.models import Role
 
 
-
 def _role_field():
     return SelectField(_l("Role"), choices=[SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()],
                        default=Role.AUTHOR.value)

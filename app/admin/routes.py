@@ -9,7 +9,13 @@ from app.auth.permissions import Permission, permission_required
 from app.extensions import db
 from app.models import Role, User
 from app.users.service import (
-    EMAIL, MIN_PASSWORD_LENGTH, UserError, create_user, deactivate, generate_password, set_password,
+    EMAIL,
+    MIN_PASSWORD_LENGTH,
+    UserError,
+    create_user,
+    deactivate,
+    generate_password,
+    set_password,
 )
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -14,9 +14,11 @@ class LoginForm(FlaskForm):
 
 
 class PasswordForm(FlaskForm):
-    current = PasswordField(_l("Current password"), validators=[DataRequired(_l("Please enter your current password."))])
+    current = PasswordField(_l("Current password"),
+                            validators=[DataRequired(_l("Please enter your current password."))])
     new = PasswordField(_l("New password"), validators=[
         DataRequired(_l("Please enter a new password.")),
-        Length(min=MIN_PASSWORD_LENGTH, message=_l("The new password needs at least %(n)s characters.", n=MIN_PASSWORD_LENGTH))])
+        Length(min=MIN_PASSWORD_LENGTH,
+               message=_l("The new password needs at least %(n)s characters.", n=MIN_PASSWORD_LENGTH))])
     repeat = PasswordField(_l("Repeat the new password"), validators=[
         DataRequired(_l("Please repeat the new password.")), EqualTo("new", _l("The two new passwords differ."))])

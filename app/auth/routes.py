@@ -80,7 +80,8 @@ def login():
             return redirect(_landing(form.next.data))
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(func.lower(User.username) == form.username.data.strip().lower()))
-        valid = user.check_password(form.password.data) if user else check_password_hash(_DUMMY_HASH, form.password.data)
+        valid = (user.check_password(form.password.data) if user
+                 else check_password_hash(_DUMMY_HASH, form.password.data))
         if valid and user.is_active:
             own = session.get("own_comments")
             session.clear()  # a fresh session (and CSRF token) for the signed-in user

@@ -11,7 +11,6 @@ from app.extensions import db
 from app.i18n import site_timezone
 from app.models import Category, Comment, Page, Tag, User, utcnow
 
-
 MAX_PAGE = 1_000_000
 
 

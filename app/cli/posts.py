@@ -19,7 +19,7 @@ def _is_reserved(slug: str) -> bool:
         endpoint, _ = adapter.match(f"/{slug}", method="GET")
     except (NotFound, MethodNotAllowed):
         return False
-    except Exception:  # a redirect (e.g. to a trailing slash) means the path is taken
+    except Exception:  # noqa: BLE001 – a redirect (e.g. to a trailing slash) means the path is taken
         return True
     return endpoint != "blog.page"
 

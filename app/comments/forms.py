@@ -30,7 +30,8 @@ class CommentForm(FlaskForm):
         locales = False  # messages come from our own catalog
 
     name = StringField(_l("Name"), filters=[_strip], validators=[
-        DataRequired(_l("Please enter your name.")), Length(max=80, message=_l("Please keep your name under 80 characters."))])
+        DataRequired(_l("Please enter your name.")),
+        Length(max=80, message=_l("Please keep your name under 80 characters."))])
     email = EmailField(_l("E-mail address"), filters=[_strip], validators=[
         DataRequired(_l("Please enter your e-mail address.")),
         Length(max=254, message=_l("This e-mail address is too long.")),
@@ -39,7 +40,8 @@ class CommentForm(FlaskForm):
         Optional(), Length(max=300, message=_l("This address is too long.")),
         Regexp(WEBSITE, message=_l("Please enter a web address starting with http:// or https://."))])
     body = TextAreaField(_l("Your comment"), validators=[DataRequired(_l("Please write a comment."))])
-    consent = BooleanField(validators=[DataRequired(_l("Please agree to the privacy notice so we may store your comment."))])
+    consent = BooleanField(validators=[
+        DataRequired(_l("Please agree to the privacy notice so we may store your comment."))])
     notify = BooleanField(_l("E-mail me when my comment is published and when someone answers it"))
     parent_id = HiddenField()
     ts = HiddenField()

@@ -47,7 +47,7 @@ class CommentPolicy:
             min_seconds=float(config.get("COMMENT_MIN_SECONDS") or 0),
             max_links=int(config.get("COMMENT_MAX_LINKS", 2)),
             blocklist=tuple(w.lower() for w in config.get("COMMENT_BLOCKLIST") or ()),
-            reserved_names=tuple(n for n in [config.get("TEAM_NAME")] + list(config.get("COMMENT_RESERVED_NAMES") or ())
+            reserved_names=tuple(n for n in [config.get("TEAM_NAME"), *list(config.get("COMMENT_RESERVED_NAMES") or ())]
                                  if n),
             answer_words=tuple(w.lower() for w in config.get("COMMENT_ANSWER_WORDS") or ()),
         )

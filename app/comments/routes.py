@@ -8,8 +8,17 @@ from werkzeug.exceptions import TooManyRequests
 from app.blog.routes import render_post_page
 from app.comments import service, threads
 from app.comments.browser_state import (
-    JUST_POSTED, form_timestamp, new_comment_form, own_comment_ids, proof, remember_address, remember_own,
-    remember_written, rules, seconds_taken, submission_key,
+    JUST_POSTED,
+    form_timestamp,
+    new_comment_form,
+    own_comment_ids,
+    proof,
+    remember_address,
+    remember_own,
+    remember_written,
+    rules,
+    seconds_taken,
+    submission_key,
 )
 from app.comments.forms import CommentForm, ConfirmForm, EditCommentForm, ReportForm
 from app.comments.notifications import subscription_from_token
@@ -38,13 +47,28 @@ def _rate_limit() -> str:
 
 # --- writing ---------------------------------------------------------------------------------
 
+def _stored(response) -> bool:
+    return response.status_code == 302
+
+
+@bp.get("/posts/<slug>/comments")
+def form_again(slug: str):
+    """Reloading the page a form error was shown on (its address is the form's): back to the form."""
+    return redirect(url_for("blog.post", slug=slug, _anchor="comment-form"))
+
+
 @bp.post("/posts/<slug>/comments")
-@limiter.limit(_rate_limit, methods=["POST"], exempt_when=lambda: not current_app.config.get("COMMENT_RATE_LIMIT"))
+# Stored comments count against the reader's limit; a form sent back for a typo does not. Every
+# attempt counts against a wider one, so nobody can send forms without end either.
+@limiter.limit(_rate_limit, methods=["POST"], deduct_when=_stored,
+               exempt_when=lambda: not current_app.config.get("COMMENT_RATE_LIMIT"))
+@limiter.limit(lambda: current_app.config.get("COMMENT_ATTEMPT_LIMIT") or "1000000 per second", methods=["POST"],
+               exempt_when=lambda: not current_app.config.get("COMMENT_ATTEMPT_LIMIT"))
 def create(slug: str):
-    post = _post_or_404(slug)
+    post = queries.commentable_post(slug, utcnow()) or abort(404)  # the write path loads only the post
     form = CommentForm()
     if not form.validate():
-        return render_post_page(post, form=form, status=400,
+        return render_post_page(_post_or_404(slug), form=form, status=400,
                                 message=_("Your comment was not sent yet. Please check the marked fields."))
     data = service.CommentInput(
         name=form.name.data, email=form.email.data, body=form.body.data, website=form.website.data or "",
@@ -60,19 +84,21 @@ def create(slug: str):
             # A second click on "send": this browser wrote it, so take the reader to it. Anyone
             # else sending the same words gets the message, never the comment (or its edit link).
             flash(str(exc.message), "info")
-            return redirect(_comment_url(post.slug, exc.existing))
+            return redirect(url_for("comments.permalink", slug=slug, comment_id=exc.existing.id))
         if exc.field:
             getattr(form, exc.field).errors.append(exc.message)
-        return render_post_page(post, form=form, status=400, message=str(exc.message))
-    comment = result.comment
-    remember_own(comment.id)
-    remember_written(comment.id)
-    session[JUST_POSTED] = comment.id  # the thank-you shows at the comment, where the reader lands
+        return render_post_page(_post_or_404(slug), form=form, status=400, message=str(exc.message))
+    comment_id = result.comment_id
+    remember_own(comment_id)
+    remember_written(comment_id)
+    session[JUST_POSTED] = comment_id  # the thank-you shows at the comment, where the reader lands
     if result.decision.status == "approved":
         flash(_("Thank you! Your comment is published."), "success")
     else:  # pending, and spam alike: a bot must not tell the difference
         flash(_("Thank you! Your comment will appear once our team has looked at it."), "success")
-    return redirect(_comment_url(post.slug, comment))
+    # The permalink finds the comment's thread page when the reader gets there (a count over the
+    # post's threads, which the write path need not pay for).
+    return redirect(url_for("comments.permalink", slug=slug, comment_id=comment_id))
 
 
 @bp.get("/posts/<slug>/comments/<int:comment_id>")

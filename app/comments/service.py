@@ -1,6 +1,7 @@
 """What readers do with comments: submit, edit and delete their own, within the rules."""
 import hashlib
 import hmac
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -9,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app import markup, outbox
-from app.comments import notifications
+from app.comments import notifications, threads
 from app.comments.policy import CommentPolicy, Decision, Submission
 from app.extensions import db
 from app.models import Comment, CommentStatus, Post, Subscription, User, utcnow
@@ -78,8 +79,9 @@ class Rules:
 
 @dataclass(frozen=True)
 class Submitted:
-    comment: Comment
+    comment: Comment  # expired by the commit: reading it loads it again
     decision: Decision
+    comment_id: int  # read before the commit, for the answer (no second query on the write path)
 
 
 def comments_open(post: Post, rules: Rules, now: datetime) -> bool:
@@ -99,26 +101,28 @@ def submit(post: Post, data: CommentInput, client: Client, rules: Rules) -> Subm
     if not comments_open(post, rules, now):
         raise CommentError(_l("Comments on this post are closed."))
     email = data.email.strip().lower()
-    if client.user is None and is_staff_address(email):
+    team = _team() if client.user is None else {}
+    if email in team:
         raise CommentError(_l("This address belongs to our team. Team members please sign in to comment."),
                            field="email")
     parent = _parent(post, data.parent_id, client)
     duplicate = db.session.scalar(
-        select(Comment).where(
+        select(Comment.id).where(
             Comment.post_id == post.id, Comment.author_email == email, Comment.body_md == data.body,
             Comment.created_at >= now - timedelta(seconds=rules.duplicate_seconds),
         ).limit(1)
     )
     if duplicate is not None:  # the route shows it only to the browser that wrote it
         raise CommentError(_l("You sent this comment a moment ago; it has already been received."),
-                           existing=duplicate)
+                           existing=db.session.get(Comment, duplicate))
     body_html = _rendered(data.body, rules)
     name = client.user.display_name if client.user else data.name.strip()
+    # Trust needs proof and earlier approvals; without proof the count is not needed (the write path).
+    proven = client.user is None and proves_address(client.proof, email, rules.secret)
     decision = rules.policy.decide(Submission(
         text=data.body, email=email, name=name, is_staff=client.user is not None, honeypot=data.honeypot,
-        seconds_taken=data.seconds_taken, approved_before=approved_count(email),
-        proven=client.user is None and proves_address(client.proof, email, rules.secret),
-        links=len(markup.external_links(body_html)), staff_names=() if client.user else staff_names(),
+        seconds_taken=data.seconds_taken, approved_before=approved_count(email) if proven else 0, proven=proven,
+        links=len(markup.external_links(body_html)), staff_names=tuple(team.values()),
     ))
     comment = Comment(
         post_id=post.id, parent_id=parent.id if parent else None, depth=parent.depth + 1 if parent else 0,
@@ -141,9 +145,10 @@ def submit(post: Post, data: CommentInput, client: Client, rules: Rules) -> Subm
         db.session.add(Subscription(email=comment.author_email, comment_id=comment.id, lang=client.lang))
     if decision.status == CommentStatus.APPROVED:
         notifications.comment_published(comment)
+    comment_id = comment.id
     db.session.commit()
     outbox.settle()  # the index and mails follow the commit: their failure never loses the comment
-    return Submitted(comment, decision)
+    return Submitted(comment, decision, comment_id)
 
 
 def can_modify(comment: Comment, own_ids: set[int], has_replies: bool, rules: Rules, now: datetime) -> bool:
@@ -157,8 +162,9 @@ def can_modify(comment: Comment, own_ids: set[int], has_replies: bool, rules: Ru
 
 
 def has_replies(comment: Comment) -> bool:
+    """Someone answered it (see `threads.counts_as_reply`): then its author can no longer change it."""
     return db.session.scalar(
-        select(Comment.id).where(Comment.parent_id == comment.id, Comment.status != CommentStatus.DELETED).limit(1)
+        select(Comment.id).where(Comment.parent_id == comment.id, threads.COUNTS_AS_REPLY).limit(1)
     ) is not None
 
 
@@ -190,11 +196,32 @@ def delete_own(comment: Comment, own_ids: set[int], rules: Rules) -> Comment:
 
 def approved_count(email: str, excluding: int | None = None) -> int:
     """Approved reader comments from this address (staff comments never make an address trusted)."""
-    stmt = select(func.count()).select_from(Comment).where(
-        Comment.author_email == email, Comment.status == CommentStatus.APPROVED, Comment.user_id.is_(None))
+    return address_history({email}, excluding=excluding).get(email, History()).approved
+
+
+@dataclass(frozen=True)
+class History:
+    """What an address wrote before: the one definition the policy, the queue and a comment's page use."""
+
+    approved: int = 0  # approved reader comments (what trust is earned by)
+    waiting: int = 0  # reader comments still pending
+
+
+def address_history(emails: set[str], excluding: int | None = None) -> dict[str, History]:
+    """Approved and pending reader comments per address (one query for a whole page of the queue)."""
+    if not emails:
+        return {}
+    stmt = (select(Comment.author_email, Comment.status, func.count())
+            .where(Comment.author_email.in_(emails), Comment.user_id.is_(None),
+                   Comment.status.in_((CommentStatus.APPROVED, CommentStatus.PENDING)))
+            .group_by(Comment.author_email, Comment.status))
     if excluding is not None:
         stmt = stmt.where(Comment.id != excluding)
-    return db.session.scalar(stmt) or 0
+    counts: dict[str, dict[str, int]] = {}
+    for email, status, n in db.session.execute(stmt):
+        counts.setdefault(email, {})[status] = n
+    return {email: History(approved=c.get(CommentStatus.APPROVED, 0), waiting=c.get(CommentStatus.PENDING, 0))
+            for email, c in counts.items()}
 
 
 def address_key(email: str, secret: str) -> str:
@@ -214,9 +241,22 @@ def proves_address(proof: Proof, email: str, secret: str) -> bool:
     ) is not None
 
 
-def staff_names() -> tuple[str, ...]:
-    """Display names of the team (a reader using one waits for review)."""
-    return tuple(db.session.scalars(select(User.display_name)))
+_TEAM_SECONDS = 30.0
+_team_cache: dict = {}
+
+
+def _team() -> dict[str, str]:
+    """The team's addresses (lower case) → display names, for the address and the name checks;
+    read at most every half minute per process (the list changes rarely, comments come often)."""
+    key = db.engine.url.render_as_string()
+    cached = _team_cache.get(key)
+    if cached and time.monotonic() - cached[0] < _TEAM_SECONDS:
+        return cached[1]
+    rows = db.session.execute(select(User.email, User.display_name)).all()
+    team = {(address or "").lower() or f"#{n}": name for n, (address, name) in enumerate(rows)}
+    _team_cache[key] = (time.monotonic(), team)
+    return team
+
 
 
 def _rendered(body: str, rules: Rules) -> str:
@@ -226,9 +266,6 @@ def _rendered(body: str, rules: Rules) -> str:
     except markup.RenderError as exc:
         raise CommentError(exc.message, field="body") from None
 
-
-def is_staff_address(email: str) -> bool:
-    return db.session.scalar(select(User.id).where(func.lower(User.email) == email).limit(1)) is not None
 
 
 def hash_ip(ip: str | None, secret: str) -> str | None:

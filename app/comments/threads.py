@@ -105,6 +105,15 @@ def load_page(post: Post, *, page: int = 1, order: str = "oldest", own_ids: set[
                       show=show, trailing_closes=trailing, by_id={item.comment.id: item for item in items})
 
 
+# A reply that is not deleted (pending, approved, even spam) means someone answered: the one
+# definition, in SQL for the service and in Python for a loaded thread.
+COUNTS_AS_REPLY = Comment.status != CommentStatus.DELETED
+
+
+def counts_as_reply(comment: Comment) -> bool:
+    return comment.status != CommentStatus.DELETED
+
+
 def assemble(comments: list[Comment], roots: list[int], own_ids: set[int], max_depth: int) -> list[ThreadItem]:
     """Depth-first thread order from comments sorted by id (a reply always has a larger id than its parent)."""
     by_id = {c.id: c for c in comments}
@@ -132,7 +141,7 @@ def assemble(comments: list[Comment], roots: list[int], own_ids: set[int], max_d
             comment=c, depth=depth, placeholder=not visible,
             own_pending=visible and c.status != CommentStatus.APPROVED,
             reply_to=by_id.get(c.parent_id) if c.depth > max_depth else None,
-            has_replies=bool(children.get(c.id)),
+            has_replies=any(counts_as_reply(r) for r in children.get(c.id, [])),
             answer=next((r for r in children.get(c.id, []) if r.is_official and r.status == CommentStatus.APPROVED),
                         None),
         )

@@ -90,7 +90,8 @@ class Importer:
                 outcome, reason = FAILED, str(exc)
             except SQLAlchemyError as exc:
                 db.session.rollback()
-                outcome, reason = FAILED, f"database error: {exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc}"
+                detail = exc.orig if hasattr(exc, "orig") else exc
+                outcome, reason = FAILED, f"database error: {exc.__class__.__name__}: {detail}"
             report.add(name, outcome, reason)
             if self.progress:
                 self.progress(number, len(jobs), name, outcome, reason)

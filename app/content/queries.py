@@ -4,7 +4,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 
 from app.extensions import db
 from app.models import Category, Page, Post, Tag, User, post_tags
@@ -39,6 +39,14 @@ def between(stmt: Select, start: datetime, end: datetime) -> Select:
 def visible_post(slug: str, now: datetime) -> Post | None:
     """One post by slug, or None if it does not exist or readers may not see it."""
     return db.session.scalar(visible_posts(now).where(Post.slug == slug))
+
+
+def commentable_post(slug: str, now: datetime) -> Post | None:
+    """The post a comment is sent to: visible, by slug, only what the write path needs."""
+    return db.session.scalar(
+        select(Post).where(Post.visible(now), Post.slug == slug)
+        .options(load_only(Post.id, Post.slug, Post.status, Post.published_at, Post.comments_open))
+    )
 
 
 def neighbours(post: Post, now: datetime) -> tuple[Post | None, Post | None]:

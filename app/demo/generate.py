@@ -17,7 +17,17 @@ from app.content.publishing import apply_post_body
 from app.content.slugs import slugify
 from app.extensions import db
 from app.models import (
-    Category, Comment, CommentStatus, Post, PostStatus, ResponseStatus, Role, Tag, User, post_tags, utcnow,
+    Category,
+    Comment,
+    CommentStatus,
+    Post,
+    PostStatus,
+    ResponseStatus,
+    Role,
+    Tag,
+    User,
+    post_tags,
+    utcnow,
 )
 
 PHRASES = Path(__file__).parent / "data" / "phrases.yml"
@@ -97,8 +107,8 @@ def _comments(rng, words, first_post, published, per_post, staff, now, progress)
         return rendered[text]
 
     next_id = (db.session.scalar(select(func.max(Comment.id))) or 0) + 1
-    people = [(f"{f} {l}", f"{slugify(f)}.{slugify(l)}@example.org")
-              for f in words["first_names"] for l in words["last_names"]]
+    people = [(f"{first} {last}", f"{slugify(first)}.{slugify(last)}@example.org")
+              for first in words["first_names"] for last in words["last_names"]]
     rows = []
     for index, when in enumerate(published):
         post_id = first_post + index
@@ -108,7 +118,8 @@ def _comments(rng, words, first_post, published, per_post, staff, now, progress)
             minutes += rng.randrange(1, 240)
             created = min(when + timedelta(minutes=minutes), now)
             # About half are replies, to a recent comment more often than to an old one.
-            parent = thread[-1 - min(int(rng.expovariate(0.5)), len(thread) - 1)] if thread and rng.random() < 0.5 else None
+            parent = (thread[-1 - min(int(rng.expovariate(0.5)), len(thread) - 1)]
+                      if thread and rng.random() < 0.5 else None)
             by_staff = staff is not None and parent is not None and rng.random() < 0.12
             if by_staff:
                 name, email, text_ = staff.display_name, (staff.email or "").lower(), rng.choice(words["staff_replies"])

@@ -2,12 +2,12 @@ from flask import Response, abort, current_app, render_template
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.comments import threads
 from app.content import queries
 from app.extensions import db
 from app.feeds import bp
 from app.feeds.atom import comments_feed as build_comments_feed, posts_feed
 from app.i18n import current_language
-from app.comments import threads
 from app.models import Category, Post, utcnow
 from app.urls import absolute_url
 

@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.extensions import db
 from app.models.types import UTCDateTime, utcnow
 
+
 class Role(StrEnum):
     ADMIN = "admin"  # everything, including users
     EDITOR = "editor"  # all posts

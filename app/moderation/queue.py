@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import joinedload
 
+from app.comments import service as comment_service
 from app.comments.policy import CommentPolicy
 from app.extensions import db
 from app.models import Category, Comment, CommentStatus, Post, ResponseStatus, User
@@ -69,7 +70,7 @@ class Targets:
     def breaching(self, now: datetime):
         """SQL: readers still waiting past their category's target (one cutoff per category)."""
         conditions = []
-        for category_id in list(self.by_category) + [None]:
+        for category_id in [*list(self.by_category), None]:
             minutes, hours = self.rule(category_id)
             cutoff = targets.overdue_before(now, minutes, self.tz, hours)
             in_category = Post.category_id.is_(None) if category_id is None else Post.category_id == category_id
@@ -122,6 +123,7 @@ class QueueItem:
     comment: Comment
     parent: Comment | None
     approved_before: int
+    waiting_from_address: int  # other comments of this address in the queue
     links: int
     waiting: timedelta | None  # for readers still waiting for an answer
     due: datetime | None
@@ -141,11 +143,7 @@ def page(f: QueueFilter, actor: User, *, number: int, per_page: int, now: dateti
     parent_ids = {c.parent_id for c in comments if c.parent_id}
     parents = {c.id: c for c in db.session.scalars(select(Comment).where(Comment.id.in_(parent_ids)))} \
         if parent_ids else {}
-    emails = {c.author_email for c in comments if c.user_id is None}
-    trust = dict(db.session.execute(
-        select(Comment.author_email, func.count()).where(Comment.author_email.in_(emails), Comment.status == S.APPROVED)
-        .group_by(Comment.author_email)
-    ).all()) if emails else {}
+    history = comment_service.address_history({c.author_email for c in comments if c.user_id is None})
     stale = now - timedelta(minutes=claim_minutes)
     holder_ids = {c.claimed_by_id for c in comments if c.claimed_by_id and c.claimed_at and c.claimed_at >= stale}
     holders = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(holder_ids)))} if holder_ids else {}
@@ -154,8 +152,10 @@ def page(f: QueueFilter, actor: User, *, number: int, per_page: int, now: dateti
         waiting = c.response_status == R.NEEDS_ANSWER and c.status in (S.PENDING, S.APPROVED)
         due = goals.due(c, c.post.category_id) if waiting else None
         live_claim = c.claimed_by_id in holders and c.claimed_at >= stale
+        past = history.get(c.author_email, comment_service.History())
         items.append(QueueItem(
-            comment=c, parent=parents.get(c.parent_id), approved_before=trust.get(c.author_email, 0),
+            comment=c, parent=parents.get(c.parent_id), approved_before=past.approved,
+            waiting_from_address=max(0, past.waiting - (1 if c.status == S.PENDING else 0)),
             links=CommentPolicy.count_links(c.body_md), waiting=(now - c.created_at) if waiting else None,
             due=due, overdue=bool(due and due < now), claim_holder=holders.get(c.claimed_by_id) if live_claim else None,
         ))

@@ -1,23 +1,44 @@
 """The moderation queue and the actions on a comment. Every route needs the MODERATE permission."""
+import re
+
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app import markup
+from app.auth.permissions import ROLE_PERMISSIONS, Permission, permission_required
+from app.comments import service as comment_service
 from app.comments.forms import REPORT_REASONS, is_id
 from app.content import queries
-from app.auth.permissions import ROLE_PERMISSIONS, Permission, permission_required
 from app.extensions import db
 from app.i18n import site_timezone
 from app.models import (
-    CannedResponse, Comment, CommentRevision, CommentStatus, ModerationEvent, Post, Report, ResponseStatus, StaffNote, Topic,
-    User, utcnow,
+    CannedResponse,
+    Comment,
+    CommentRevision,
+    ModerationEvent,
+    Post,
+    Report,
+    ResponseStatus,
+    StaffNote,
+    Topic,
+    User,
+    utcnow,
 )
 from app.moderation import queue as q, service
 from app.moderation.forms import (
-    ActionForm, AssignForm, BulkForm, choices, EditForm, EscalateForm, NoteForm, ReplyForm, ResponseStatusForm, TopicForm,
+    ActionForm,
+    AssignForm,
+    BulkForm,
+    EditForm,
+    EscalateForm,
+    NoteForm,
+    ReplyForm,
+    ResponseStatusForm,
+    TopicForm,
+    choices,
 )
 from app.search import index as search
 from app.urls import internal_hosts, safe_next
@@ -43,12 +64,46 @@ EVENT_LABELS = {
     "delete": _l("deleted"), "restore": _l("restored"), "reply": _l("answered officially"), "edit": _l("text edited"),
     "assign": _l("assigned"), "escalate": _l("escalated"), "response_status": _l("answer status changed"),
     "topic": _l("topic set"), "report": _l("reported by a reader"), "hide": _l("hidden after reports"),
-    "dismiss_reports": _l("reports dismissed"), "erase": _l("erased (privacy request)"), "redact": _l("address removed"),
+    "dismiss_reports": _l("reports dismissed"), "erase": _l("erased (privacy request)"),
+    "redact": _l("address removed"),
     "edit_submitted": _l("edited by the reader, waiting for review"), "edit_accepted": _l("edit published"),
     "edit_rejected": _l("edit discarded"),
 }
 VIEW_LABELS = {"pending": _l("Pending"), "needs_answer": _l("Needs answer"), "escalated": _l("Escalated"),
                "flagged": _l("Reported"), "spam": _l("Spam"), "rejected": _l("Rejected"), "all": _l("All")}
+
+
+# What the system writes into the audit trail, said in the moderator's language (reasons typed by
+# moderators are shown as typed).
+SYSTEM_REASONS = {
+    "approved from the command line": _l("approved from the command line"),
+    "approved with an official answer": _l("approved with an official answer"),
+    "deleted by its author": _l("deleted by its author"),
+    "by its author": _l("by its author"),
+    "link added": _l("a link was added"),
+    "reports dismissed": _l("reports dismissed"),
+    "official answer": _l("official answer"),
+    "privacy erasure": _l("privacy request"),
+    "privacy erasure: an e-mail address was removed from the text":
+        _l("privacy request: an e-mail address was removed"),
+    "privacy erasure: the name of the person answered was removed": _l("privacy request: the name was removed"),
+}
+_ANSWERED_IN = re.compile(r"answered in comment (\d+)$")
+_HIDDEN_AFTER = re.compile(r"hidden after reports from (\d+) readers$")
+
+
+@bp.app_template_global()
+def reason_label(reason: str) -> str:
+    """An audit reason as the moderator reads it: rule names and system notes translated."""
+    if reason in RULE_LABELS:
+        return str(RULE_LABELS[reason])
+    if reason in SYSTEM_REASONS:
+        return str(SYSTEM_REASONS[reason])
+    if m := _ANSWERED_IN.match(reason or ""):
+        return _("answered in comment %(id)s", id=m.group(1))
+    if m := _HIDDEN_AFTER.match(reason or ""):
+        return _("hidden after reports from %(n)s readers", n=m.group(1))
+    return reason
 
 
 @bp.app_template_filter("markdown_text")
@@ -59,7 +114,8 @@ def markdown_text(value: str) -> str:
 
 @bp.app_context_processor
 def moderation_labels():
-    return {"text_version": service.text_version, "status_labels": STATUS_LABELS, "response_labels": RESPONSE_LABELS, "topic_labels": TOPIC_LABELS,
+    return {"text_version": service.text_version, "status_labels": STATUS_LABELS, "response_labels": RESPONSE_LABELS,
+            "topic_labels": TOPIC_LABELS,
             "action_labels": ACTION_LABELS, "view_labels": VIEW_LABELS, "event_labels": EVENT_LABELS,
             "rule_labels": RULE_LABELS, "report_reasons": {c.value: c.label for c in REPORT_REASONS}}
 
@@ -183,9 +239,8 @@ def _render_detail(comment: Comment, status: int = 200, reply_form: ReplyForm | 
     canned = db.session.scalars(select(CannedResponse).order_by(CannedResponse.lang != comment.lang,
                                                                 CannedResponse.title)).all()
     staff = _moderators()
-    approved_before = db.session.scalar(select(func.count()).select_from(Comment).where(
-        Comment.author_email == comment.author_email, Comment.status == CommentStatus.APPROVED,
-        Comment.id != comment.id))
+    approved_before = comment_service.approved_count(comment.author_email, excluding=comment.id) \
+        if comment.user_id is None else 0
     if reply_form is None:
         reply_form = ReplyForm(formdata=None)
         chosen = request.args.get("canned", "")
@@ -199,14 +254,15 @@ def _render_detail(comment: Comment, status: int = 200, reply_form: ReplyForm | 
     status_form = ResponseStatusForm(formdata=None, response_status=comment.response_status or "")
     status_form.response_status.choices = choices(RESPONSE_LABELS.items())
     topic_form = TopicForm(formdata=None, topic=comment.topic or "")
-    topic_form.topic.choices = choices([("", _("no topic"))] + list(TOPIC_LABELS.items()))
+    topic_form.topic.choices = choices([("", _("no topic")), *list(TOPIC_LABELS.items())])
     # Earlier questions like this one that the team already answered: link or reuse, don't rewrite.
     similar = search.similar_answered(comment.id) if comment.user_id is None else []
     holder_id = service.active_claim(comment, current_app.config["CLAIM_MINUTES"])
     holder = db.session.get(User, holder_id) if holder_id and holder_id != current_user.id else None
     return render_template(
         "moderation/comment.html", comment=comment, post=post, parent=parent, replies=replies, events=events,
-        notes=notes, reports=reports, revisions=revisions, canned=canned, approved_before=approved_before, reply_form=reply_form,
+        notes=notes, reports=reports, revisions=revisions, canned=canned, approved_before=approved_before,
+        reply_form=reply_form,
         action_form=ActionForm(formdata=None), edit_form=EditForm(formdata=None, body=comment.body_md),
         note_form=NoteForm(formdata=None), escalate_form=EscalateForm(formdata=None), assign_form=assign,
         status_form=status_form, topic_form=topic_form, claim_holder=holder, preview=preview, message=message,

@@ -21,7 +21,16 @@ from app import markup, outbox
 from app.comments import notifications
 from app.extensions import db
 from app.models import (
-    Comment, CommentRevision, CommentStatus, ModerationEvent, Report, ResponseStatus, StaffNote, Topic, User, utcnow,
+    Comment,
+    CommentRevision,
+    CommentStatus,
+    ModerationEvent,
+    Report,
+    ResponseStatus,
+    StaffNote,
+    Topic,
+    User,
+    utcnow,
 )
 
 S, R = CommentStatus, ResponseStatus
@@ -150,7 +159,8 @@ def _decide(comment: Comment, action: str, *, actor: User | None, reason: str = 
         values["approved_at"] = now
     if to_status != S.PENDING:
         values.update(claimed_by_id=None, claimed_at=None)
-    unchanged_text = Comment.edited_at.is_(None) if comment.edited_at is None else Comment.edited_at == comment.edited_at
+    unchanged_text = Comment.edited_at.is_(None) if comment.edited_at is None \
+        else Comment.edited_at == comment.edited_at
     if not _update(comment, Comment.status == from_status, unchanged_text, **values):
         raise _already(comment, action)
     if comment.flag_count and (staff or to_status in REMOVED):  # decided or gone: its reports are dealt with
@@ -373,7 +383,7 @@ def _seen_response(comment: Comment, expected: str | None):
     return Comment.response_status.is_(None) if seen is None else Comment.response_status == seen
 
 
-def assign(comment: Comment, actor: User, assignee: User | None, *, expected: int | None | str = "current") -> Comment:
+def assign(comment: Comment, actor: User, assignee: User | None, *, expected: int | str | None = "current") -> Comment:
     """Give a comment to a colleague; conditional on the assignment the moderator saw."""
     seen = comment.assigned_to_id if expected == "current" else expected
     condition = Comment.assigned_to_id.is_(None) if seen is None else Comment.assigned_to_id == seen

@@ -22,7 +22,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, select
@@ -33,7 +33,7 @@ from app.moderation import targets
 from app.moderation.queue import Targets, view_condition
 
 S, R = CommentStatus, ResponseStatus
-UTC = timezone.utc
+UTC = UTC
 WEEK_CHOICES = (4, 8, 12, 26)
 DEFAULT_WEEKS = 8
 STATUSES = tuple(CommentStatus)
@@ -235,7 +235,7 @@ def speed(win: Window, goals: Targets) -> Speed:
 
     weeks = win.week_list()
     keys = [(w.year, w.number) for w in weeks]
-    return Speed([times(w, [k]) for w, k in zip(weeks, keys)], times(None, keys))
+    return Speed([times(w, [k]) for w, k in zip(weeks, keys, strict=True)], times(None, keys))
 
 
 # --- who did the work ---------------------------------------------------------------------------

@@ -144,7 +144,7 @@ def _charts(win: numbers.Window, days: list[numbers.Day], speed: numbers.Speed, 
         medians = [getattr(t, median) for t in speed.weeks]
         p90s = [getattr(t, p90) for t in speed.weeks]
         divisor, unit = _time_unit(max([v for v in medians + p90s if v is not None], default=0))
-        scaled = lambda values: [None if v is None else v / divisor for v in values]  # noqa: E731
+        scaled = lambda values, divisor=divisor: [None if v is None else v / divisor for v in values]  # noqa: E731
         result[key] = charts.line_chart(
             weeks, [charts.Series("median", _("Median"), scaled(medians)),
                     charts.Series("p90", _("90th percentile"), scaled(p90s), dashed=True)],

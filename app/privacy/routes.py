@@ -1,4 +1,5 @@
-"""Privacy requests: export and erase what is stored about a commenter (on the privacy blueprint, under /moderation/privacy).
+"""Privacy requests (the privacy blueprint, under /moderation/privacy): export and erase what is stored
+about a commenter.
 
 The address travels in a query string only for the look-up (GET, so the page can be reloaded and
 linked); export and erasure are POSTs, and after an erasure the redirect carries no address.
@@ -12,8 +13,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import Length
 
-from app.models import utcnow
 from app.auth.permissions import Permission, permission_required
+from app.models import utcnow
 from app.privacy import bp, service as privacy
 from app.urls import absolute_url
 

@@ -45,15 +45,24 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app import mail, markup, outbox
-from app.search import index as search
-from app.urls import internal_hosts
 from app.extensions import db
 from app.models import (
-    Comment, CommentRevision, CommentStatus, ModerationEvent, OutboxMail, Report, StaffNote, Subscription, User, utcnow,
+    Comment,
+    CommentRevision,
+    CommentStatus,
+    ModerationEvent,
+    OutboxMail,
+    Report,
+    StaffNote,
+    Subscription,
+    User,
+    utcnow,
 )
 from app.moderation import service
-from app.privacy import mails as quoting_mails
 from app.moderation.queue import escape_like
+from app.privacy import mails as quoting_mails
+from app.search import index as search
+from app.urls import internal_hosts
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ import secrets
 import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import current_app
@@ -58,7 +58,7 @@ def live(root: Path, version: int) -> Path | None:
 
 
 def new_generation(root: Path) -> Path:
-    return root / f"gen-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{os.getpid()}-{secrets.token_hex(3)}"
+    return root / f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}-{secrets.token_hex(3)}"
 
 
 def switch_to(root: Path, generation: Path, version: int) -> None:
@@ -124,7 +124,7 @@ def queue(root: Path, posts: Iterable[int], comments: Iterable[int]) -> None:
 def take(root: Path) -> tuple[set[int], set[int]]:
     """Every queued change (post ids, comment ids), emptying the queue."""
     try:
-        fh = open(root / PENDING, "r+", encoding="ascii")
+        fh = open(root / PENDING, "r+", encoding="ascii")  # noqa: SIM115 (closed by the `with` below)
     except FileNotFoundError:
         return set(), set()
     with fh:

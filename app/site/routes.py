@@ -3,10 +3,9 @@ from datetime import date
 
 from flask import current_app, jsonify, redirect, request
 from flask_babel import format_date
+from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-
-from flask_login import current_user
 
 from app.auth.permissions import ROLE_LABELS, Permission, can
 from app.content import queries

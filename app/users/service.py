@@ -3,7 +3,6 @@ import re
 import secrets
 
 from flask_babel import lazy_gettext as _l
-
 from sqlalchemy import func, or_, select
 
 from app.extensions import db

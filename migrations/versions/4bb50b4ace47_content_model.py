@@ -1,7 +1,7 @@
 """content model: users, categories, tags, posts, pages
 
 Revision ID: 4bb50b4ace47
-Revises: 
+Revises:
 Create Date: 2026-11-22 03:44:20.601413
 
 """

@@ -4,8 +4,8 @@ The database is built the way production builds it (`flask db upgrade`, then `fl
 and the app is served by Werkzeug in a background thread for the whole session.
 """
 import os
-from contextlib import contextmanager
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest

@@ -2,6 +2,7 @@
 
 Each thread keeps one searcher per index and opens a fresh one when the index has changed.
 """
+import contextlib
 import logging
 import os
 import threading
@@ -75,10 +76,8 @@ def searcher(name: str):
 def _close(name: str) -> None:
     entry = _local.__dict__.get("searchers", {}).pop(name, None)
     if entry is not None:
-        try:
+        with contextlib.suppress(Exception):  # a broken index may fail to close; it is dropped either way
             entry.searcher.close()
-        except Exception:  # a broken index may fail to close; it is dropped either way
-            pass
 
 
 def close() -> None:

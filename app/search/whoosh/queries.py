@@ -2,6 +2,7 @@
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from itertools import pairwise
 
 from whoosh import collectors
 from whoosh.query import And, AndNot, Or, Require, Term
@@ -47,7 +48,7 @@ def text_query(items: list[list[str]], *, prefer: str | None = None, pairs: bool
                 continue  # a stop word in this language
             used.update(tokens)
             if len(tokens) > 1 and pairs:
-                clauses.extend(Term(f"pairs_{lang}", a + PAIR + b) for a, b in zip(tokens, tokens[1:]))
+                clauses.extend(Term(f"pairs_{lang}", a + PAIR + b) for a, b in pairwise(tokens))
             else:
                 clauses.extend(Term(f"all_{lang}", token) for token in tokens)
         if clauses:

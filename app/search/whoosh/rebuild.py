@@ -19,7 +19,13 @@ from app.search.settings import setting
 from app.search.storage import location
 from app.search.whoosh.opening import close, live, searcher
 from app.search.whoosh.schema import (
-    READER, SCHEMA_VERSION, STAFF, reader_fields, reader_schema, staff_fields, staff_schema,
+    READER,
+    SCHEMA_VERSION,
+    STAFF,
+    reader_fields,
+    reader_schema,
+    staff_fields,
+    staff_schema,
 )
 from app.search.whoosh.writing import apply_changes
 
@@ -141,6 +147,6 @@ def status() -> dict:
             info["reader_documents"] = searcher(READER).doc_count()
             info["staff_documents"] = searcher(STAFF).doc_count()
             info["available"] = True
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 – whatever is wrong with the files, status reports it
             log.error("search status: index unreadable: %s", exc)
     return info

@@ -1,5 +1,5 @@
 """The two schemas (reader, staff) and how a `documents.Doc` becomes their fields."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
@@ -57,7 +57,7 @@ def staff_schema() -> Schema:
 def _ts(value: datetime | None) -> int:
     if value is None:
         return 0
-    return int((value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp())
+    return int((value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp())
 
 
 def reader_fields(doc: Doc) -> dict:

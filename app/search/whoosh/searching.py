@@ -5,7 +5,7 @@ never written to the reader index; scheduled posts are, but left out of every se
 database says they are due; and hits are checked against the database (`Post.visible(now)`,
 approved) before they are counted and shown (`queries.checked_page`).
 """
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from markupsafe import Markup
 from whoosh.query import Term
@@ -37,7 +37,7 @@ def search(q: str | None, *, kind: str = "all", category: str | None = None, sor
     if not given:
         return results
     query, terms = text_query(items, prefer=lang)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     try:
         searcher = opening.searcher(READER)
         if query is None:
@@ -49,7 +49,7 @@ def search(q: str | None, *, kind: str = "all", category: str | None = None, sor
         results.hits = _reader_hits(found, terms, now)
         if results.total == 0:
             results.suggestion = did_you_mean(searcher, items, restrict)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 – a broken index makes search unavailable, not the page a 500
         return unavailable(results, exc)
     return results
 
@@ -106,6 +106,6 @@ def staff_search(q: str | None, page: int = 1, per_page: int = 20, *, sort: str 
                              lambda doc_ids: documents.shown_doc_ids(doc_ids, None))
         rows = documents.comments_by_id([int(d[1:]) for d, _lang in found], None)
         results.hits = [_comment_hit(rows[int(d[1:])], lang, terms) for d, lang in found if int(d[1:]) in rows]
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 – a broken index makes search unavailable, not the page a 500
         return unavailable(results, exc)
     return results

@@ -1,5 +1,5 @@
 """Earlier questions the team has answered that read like this one (shown beside a comment in the queue)."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from whoosh.query import Or, Term
 
@@ -31,7 +31,7 @@ def similar_answered(comment_id: int, limit: int = 3, *, now: datetime | None = 
             return []
         field = f"answered_{lang}"
         query = Or([Term(field, word, boost=weight) for word, weight in key_terms])
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         itself = Or(list(filter(None, [Term("doc_id", f"c{row.id}"), future(now)])))
         found = collect(searcher, restricted(query, exclude=itself), limit * 3 + 5, terms=True)
         needed = 1 if len(key_terms) < 3 else 2
@@ -50,7 +50,7 @@ def similar_answered(comment_id: int, limit: int = 3, *, now: datetime | None = 
                     excerpt=shorten(question.text, 200), answer_id=answer.id, answer_author=answer.author_name,
                     answer_excerpt=shorten(answer.text, 300), answer_body_md=answer.body_md, score=round(score, 3)))
         return similar
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 – a broken index leaves the comment page working
         opening.log_unavailable(exc)
         db.session.rollback()
         return []
