@@ -411,6 +411,14 @@ def test_detail_page_shows_audit_log(client, anna, post):
     assert "Anna Seidel" in page and "abgelehnt (wartet → abgelehnt)" in page and "Beleidigung" in page
 
 
+def test_detail_page_says_when_the_audit_log_is_empty(client, anna, post):
+    """Imported or generated comments have no events yet: an empty box looked broken."""
+    comment = reader(post)
+    assert "Noch keine Einträge" in html(client.get(f"/moderation/comments/{comment.id}"))
+    client.post(f"/moderation/comments/{comment.id}/reject", data={"reason": "Beleidigung"})
+    assert "Noch keine Einträge" not in html(client.get(f"/moderation/comments/{comment.id}"))
+
+
 def test_queue_search_uses_the_full_text_index_across_statuses(client, anna, post):
     from app.search import index
 
