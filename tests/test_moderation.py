@@ -411,6 +411,13 @@ def test_detail_page_shows_audit_log(client, anna, post):
     assert "Anna Seidel" in page and "abgelehnt (wartet → abgelehnt)" in page and "Beleidigung" in page
 
 
+def test_needs_answer_view_says_the_rule(client, anna, post):
+    """Which comments need an answer was nowhere to be read in the queue."""
+    page = html(client.get("/moderation/?view=needs_answer"))
+    assert "wenn er eine Frage stellt" in page and "funktioniert nicht" in page
+    assert "wenn er eine Frage stellt" not in html(client.get("/moderation/"))
+
+
 def test_detail_page_says_when_the_audit_log_is_empty(client, anna, post):
     """Imported or generated comments have no events yet: an empty box looked broken."""
     comment = reader(post)
