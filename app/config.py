@@ -67,6 +67,13 @@ class Config:
     REPORT_RATE_LIMIT = "5 per hour"
     ESCALATION_TEAMS = ["Technik", "Produkt", "Vertrieb", "Rechtsabteilung", "Datenschutz"]
 
+    # The browser editor and the back office
+    AUTHORS_MAY_PUBLISH = False  # False: authors "submit for review" and an editor publishes
+    UPLOAD_MAX_BYTES = 5 * 1024 * 1024  # largest image upload (the request limit is raised for that route only)
+    UPLOAD_WIDTHS = [480, 960, 1600]  # resized copies for srcset, made when the original is wider
+    INVITE_HOURS = 72  # an invitation link to set one's own password stays valid this long
+    PASSWORD_RESET_MINUTES = 60  # a "forgot password" link stays valid this long
+
     # Mail: SMTP when MAIL_SERVER is set, otherwise .eml files in DATA_DIR/outbox/
     MAIL_SERVER = None
     MAIL_PORT = 25

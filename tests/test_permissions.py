@@ -188,7 +188,8 @@ def test_only_admins_manage_users(app, world):
 
 def test_role_permissions_are_what_the_team_agreed(app):
     assert ROLE_PERMISSIONS[Role.ADMIN] == frozenset(Permission)
-    assert ROLE_PERMISSIONS[Role.EDITOR] == {Permission.WRITE_POSTS, Permission.EDIT_ALL_POSTS}
+    assert ROLE_PERMISSIONS[Role.EDITOR] == {
+        Permission.WRITE_POSTS, Permission.EDIT_ALL_POSTS, Permission.PUBLISH_POSTS}
     assert ROLE_PERMISSIONS[Role.AUTHOR] == {Permission.WRITE_POSTS}
     assert ROLE_PERMISSIONS[Role.MODERATOR] == {Permission.MODERATE}
     assert set(ROLE_PERMISSIONS) == set(Role)

@@ -11,14 +11,16 @@ from app.models import Role
 
 class Permission(StrEnum):
     MODERATE = "moderate"  # the comment queue, official answers, stats
-    WRITE_POSTS = "write_posts"  # own posts (the editor issue)
-    EDIT_ALL_POSTS = "edit_all_posts"
+    WRITE_POSTS = "write_posts"  # the editor: own posts, image uploads
+    EDIT_ALL_POSTS = "edit_all_posts"  # everybody's posts
+    PUBLISH_POSTS = "publish_posts"  # publish and schedule (authors too when AUTHORS_MAY_PUBLISH is on)
+    MANAGE_SITE = "manage_site"  # the back office: categories, comment rules
     MANAGE_USERS = "manage_users"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.EDITOR: frozenset({Permission.WRITE_POSTS, Permission.EDIT_ALL_POSTS}),
+    Role.EDITOR: frozenset({Permission.WRITE_POSTS, Permission.EDIT_ALL_POSTS, Permission.PUBLISH_POSTS}),
     Role.AUTHOR: frozenset({Permission.WRITE_POSTS}),
     Role.MODERATOR: frozenset({Permission.MODERATE}),
 }

@@ -11,13 +11,15 @@ from app.models.comment import (
     Subscription,
     Topic,
 )
-from app.models.content import LANGUAGES, Category, Page, Post, PostStatus, Tag, post_tags
+from app.models.content import LANGUAGES, Category, Page, Post, PostRevision, PostStatus, Redirect, Tag, post_tags
 from app.models.outbox import OutboxMail, OutboxTask
+from app.models.site import AdminEvent, Setting, Upload
 from app.models.types import UTCDateTime, utcnow
 from app.models.user import LoginSession, Role, User
 
 __all__ = [
-    "LANGUAGES", "CannedResponse", "Category", "Comment", "CommentRevision", "CommentStatus", "LoginSession",
-    "ModerationEvent", "OutboxMail", "OutboxTask", "Page", "Post", "PostStatus", "Report", "ResponseStatus", "Role",
-    "StaffNote", "Subscription", "Tag", "Topic", "UTCDateTime", "User", "post_tags", "utcnow",
+    "LANGUAGES", "AdminEvent", "CannedResponse", "Category", "Comment", "CommentRevision", "CommentStatus",
+    "LoginSession", "ModerationEvent", "OutboxMail", "OutboxTask", "Page", "Post", "PostRevision", "PostStatus",
+    "Redirect", "Report", "ResponseStatus", "Role", "Setting", "StaffNote", "Subscription", "Tag", "Topic",
+    "UTCDateTime", "Upload", "User", "post_tags", "utcnow",
 ]

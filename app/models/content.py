@@ -11,6 +11,7 @@ from app.models.types import UTCDateTime, utcnow
 
 class PostStatus(StrEnum):
     DRAFT = "draft"
+    REVIEW = "review"  # an author submitted it; an editor publishes it (when authors may not publish)
     SCHEDULED = "scheduled"  # goes live by itself at published_at
     PUBLISHED = "published"
 
@@ -75,6 +76,14 @@ class Post(db.Model):
     # updated_at also moves for tags, status or a re-import. None: unchanged since published_at.
     content_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     comments_open: Mapped[bool] = mapped_column(default=True)
+    # Optimistic lock for the browser editor: each save increments it; a save from an older
+    # version is a stale edit (someone saved in between) and is shown, never silently applied.
+    version: Mapped[int] = mapped_column(default=1)
+    # `version` when the post last matched its file (import or export); a higher version means it
+    # was changed in the browser since, and `posts import` skips it unless --force.
+    synced_version: Mapped[int | None] = mapped_column()
+    # A secret link for reviewers to read a draft or scheduled post (None: no link; revocable).
+    preview_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
@@ -110,6 +119,39 @@ class Post(db.Model):
 
     def __repr__(self) -> str:
         return f"<Post {self.slug} ({self.status})>"
+
+
+class PostRevision(db.Model):
+    """What a post said after one save (browser, import or restore): who saved it, when, and the fields."""
+
+    __tablename__ = "post_revisions"
+    __table_args__ = (Index("ix_post_revisions_post_id_id", "post_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column()  # the post's version this revision is
+    source: Mapped[str] = mapped_column(String(16), default="editor")  # editor | import | restore
+    title: Mapped[str] = mapped_column(String(300))
+    slug: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    body_md: Mapped[str] = mapped_column(Text, default="")
+    # Everything else a save can change: category slug, tags, lang, status, published_at (ISO), comments_open.
+    meta: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    author = relationship("User", lazy="raise")
+
+
+class Redirect(db.Model):
+    """An old path that answers 301 to a new one (a post's changed slug, a merged category)."""
+
+    __tablename__ = "redirects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    old_path: Mapped[str] = mapped_column(String(500), unique=True)
+    new_path: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Page(db.Model):

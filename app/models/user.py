@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -33,6 +33,13 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     digest: Mapped[str] = mapped_column(String(8), default="off")  # off | hourly | daily: queue digest mails
     digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Optional two-factor sign-in (TOTP, RFC 6238): the base32 secret, set when confirmed with a code.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column()  # a code is accepted once (no replay)
+    recovery_codes: Mapped[list] = mapped_column(JSON, default=list)  # sha256 of each unused code
+    # Staff profile for author pages (issue 14 builds on it).
+    bio: Mapped[str] = mapped_column(Text, default="")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
