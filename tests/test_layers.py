@@ -35,6 +35,7 @@ LAYER_OF = [
     ("app/api/*", "web"),
     ("app/site/*", "web"),
     ("app/admin/*", "web"),
+    ("app/editor/*", "web"),  # the browser editor and the image library (services in app/content/)
     ("app/auth/*", "web"),  # login, password, a sign-in link for a new browser, own notification settings
     ("app/errors.py", "web"),
     # 2 services: plain functions, no request
