@@ -82,3 +82,25 @@ def test_users_list(runner):
     runner.invoke(args=["demo", "accounts"])
     output = runner.invoke(args=["users", "list"]).output
     assert "moderator" in output and "admin@sternwelle.example" in output
+
+
+def test_two_factor_off_from_the_command_line(runner, make):
+    """The last admin who lost phone and recovery codes can still be let in (audited)."""
+    import pyotp
+
+    from app.models import AdminEvent
+    from app.users import two_factor
+
+    admin = make.user("chefin", role=Role.ADMIN)
+    secret = two_factor.new_secret()
+    assert two_factor.enable(admin, secret, pyotp.TOTP(secret).at(two_factor.clock())) is not None
+    db.session.commit()
+    result = runner.invoke(args=["users", "two-factor-off", "chefin"])
+    assert result.exit_code == 0 and "turned off" in result.output
+    db.session.refresh(admin)
+    assert not two_factor.enabled(admin) and admin.recovery_codes == []
+    event = db.session.scalar(
+        select(AdminEvent).where(AdminEvent.subject == "chefin", AdminEvent.action == "user.2fa_reset"))
+    assert event is not None and event.actor_id is None and event.note == "from the command line"
+    assert "not on" in runner.invoke(args=["users", "two-factor-off", "chefin"]).output
+    assert runner.invoke(args=["users", "two-factor-off", "niemand"]).exit_code != 0

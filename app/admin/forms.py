@@ -68,3 +68,13 @@ class UserEditForm(FlaskForm, _PasswordChoice):
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         return self.check_password_choice(required=False) and ok
+
+
+class UserInviteForm(FlaskForm):
+    """A new staff member who chooses their own password through a mailed link."""
+
+    username = StringField(_l("User name"), validators=[DataRequired(_l("Please enter a user name.")), Length(max=64)])
+    display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=120)])
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Please enter an e-mail address.")),
+                                                          Length(max=254)])
+    role = _role_field()

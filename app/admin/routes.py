@@ -1,17 +1,21 @@
 """Admin pages for staff accounts. Every route needs the MANAGE_USERS permission (admins only)."""
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy import func, select
 
-from app.admin.forms import UserCreateForm, UserEditForm
+from app import outbox
+from app.admin.forms import UserCreateForm, UserEditForm, UserInviteForm
 from app.auth.permissions import Permission, permission_required
 from app.extensions import db
 from app.models import Role, User
+from app.users import two_factor
+from app.users.mails import queue_invite
 from app.users.service import (
     EMAIL,
     MIN_PASSWORD_LENGTH,
     UserError,
+    audit,
     create_user,
     deactivate,
     generate_password,
@@ -57,6 +61,65 @@ def new_user():
     return render_template("admin/user_new.html", form=form, message=message), status
 
 
+@bp.route("/users/invite", methods=["GET", "POST"])
+@manage_users
+def invite_user():
+    """Create an account without a password and mail its owner a link to choose one."""
+    form = UserInviteForm()
+    message = None
+    if form.validate_on_submit():
+        try:
+            user = create_user(form.username.data, email=form.email.data, role=form.role.data, password=None,
+                               display_name=(form.display_name.data or "").strip() or None)
+            db.session.flush()  # the id goes into the link
+        except UserError as exc:
+            db.session.rollback()
+            message = _("The account was not created: %(reason)s.", reason=str(exc))
+        else:
+            queue_invite(user, inviter=current_user)
+            audit(user, "user.invite", actor=current_user, after={"email": user.email, "role": user.role})
+            db.session.commit()
+            outbox.settle()
+            flash(_("Invitation sent to %(email)s. The link is valid for %(hours)s hours.", email=user.email,
+                    hours=current_app.config["INVITE_HOURS"]), "success")
+            return redirect(url_for("admin.users"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/user_invite.html", form=form, message=message), status
+
+
+@bp.post("/users/<int:user_id>/invite")
+@manage_users
+def resend_invite(user_id: int):
+    """Send the invitation again (a new link) to an account that has not chosen a password yet."""
+    user = db.session.get(User, user_id) or abort(404)
+    if user.password_hash is not None or not user.active or not user.email:
+        flash(_("%(name)s has no open invitation: the account has a password already or is inactive.",
+                name=user.username), "error")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    queue_invite(user, inviter=current_user)
+    audit(user, "user.invite_resend", actor=current_user, after={"email": user.email})
+    db.session.commit()
+    outbox.settle()
+    flash(_("Invitation sent again to %(email)s.", email=user.email), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/two-factor/reset")
+@manage_users
+def reset_two_factor(user_id: int):
+    """Turn a member's two-factor sign-in off (a lost phone and no recovery codes); audited."""
+    user = db.session.get(User, user_id) or abort(404)
+    if not two_factor.enabled(user):
+        flash(_("%(name)s does not use two-factor sign-in.", name=user.username), "info")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    note = (request.form.get("note") or "").strip()[:500]
+    two_factor.disable(user, actor=current_user, action="user.2fa_reset", note=note)
+    db.session.commit()
+    flash(_("Two-factor sign-in of %(name)s is off. They sign in with their password and can turn it on again.",
+            name=user.username), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @manage_users
 def edit_user(user_id: int):
@@ -78,7 +141,8 @@ def edit_user(user_id: int):
             flash(_("Account %(name)s saved.", name=user.username), "success")
             return redirect(url_for("admin.users"))
     status = 400 if form.is_submitted() else 200
-    return render_template("admin/user_edit.html", form=form, user=user, message=message), status
+    return render_template("admin/user_edit.html", form=form, user=user, message=message,
+                           two_factor_on=two_factor.enabled(user)), status
 
 
 def _apply_changes(user: User, form: UserEditForm) -> str | None:
@@ -100,6 +164,7 @@ def _apply_changes(user: User, form: UserEditForm) -> str | None:
             set_password(user, new_password)
         except UserError as exc:
             raise UserError(_("The password was not changed: %(reason)s.", reason=str(exc))) from exc
+        audit(user, "user.password_reset", actor=current_user, note="generated" if generated else "typed")
     user.display_name = form.display_name.data.strip()
     user.email = email
     user.role = role

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Role, User
+from app.users import two_factor
 from app.users.service import UserError, create_user, generate_password, set_password
 
 users = AppGroup("users", help="Staff accounts.")
@@ -62,6 +63,21 @@ def set_password_command(username, password_stdin):
     click.echo(f"Password of {user.username} changed.")
     if generated:
         click.echo(f"Password (shown only now): {password}")
+
+
+@users.command("two-factor-off")
+@click.argument("username")
+def two_factor_off(username):
+    """Turn two-factor sign-in off for an account whose phone and recovery codes are lost (audited)."""
+    user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user named {username!r}")
+    if not two_factor.enabled(user):
+        click.echo(f"Two-factor sign-in is not on for {user.username}.")
+        return
+    two_factor.disable(user, actor=None, action="user.2fa_reset", note="from the command line")
+    db.session.commit()
+    click.echo(f"Two-factor sign-in turned off for {user.username}; they sign in with their password alone.")
 
 
 @users.command("list")

@@ -1,4 +1,4 @@
-"""Rules for staff accounts, shared by the CLI and (later) the admin pages."""
+"""Rules for staff accounts, shared by the CLI and the admin pages."""
 import re
 import secrets
 
@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from app.extensions import db
-from app.models import Role, User
+from app.models import AdminEvent, Role, User
 from app.users import sessions
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -31,9 +31,10 @@ def generate_password() -> str:
     return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(4))
 
 
-def create_user(username: str, *, email: str, role: str, password: str,
+def create_user(username: str, *, email: str, role: str, password: str | None,
                 display_name: str | None = None) -> User:
-    """Validate and add a staff account (the caller commits)."""
+    """Validate and add a staff account (the caller commits). `password=None`: an invited account
+    that cannot sign in until its owner sets a password through the mailed link."""
     username = (username or "").strip().lower()
     email = (email or "").strip()
     if not USERNAME.match(username):
@@ -42,7 +43,8 @@ def create_user(username: str, *, email: str, role: str, password: str,
         raise UserError(_l("unknown role %(role)r (use one of: %(roles)s)", role=role, roles=", ".join(Role)))
     if not EMAIL.match(email):
         raise UserError(_l("“%(email)s” is not an e-mail address", email=email))
-    check_password(password)
+    if password is not None:
+        check_password(password)
     taken = db.session.scalar(
         select(User).where(or_(User.username == username, func.lower(User.email) == email.lower()))
     )
@@ -50,8 +52,23 @@ def create_user(username: str, *, email: str, role: str, password: str,
         raise UserError(_l("the user name is already taken") if taken.username == username
                         else _l("the e-mail address is already taken"))
     user = User(username=username, email=email, role=role, display_name=display_name or username)
-    user.set_password(password)
+    if password is not None:
+        user.set_password(password)
     db.session.add(user)
+    return user
+
+
+def find_for_reset(login: str) -> User | None:
+    """The account a "forgot password" request names (user name or address, any case), if it may get
+    a reset mail: active, with an address and a password (invited accounts get their invitation again
+    from an administrator)."""
+    login = (login or "").strip().lower()
+    if not login:
+        return None
+    user = db.session.scalar(select(User).where(
+        or_(func.lower(User.username) == login, func.lower(User.email) == login)))
+    if user is None or not user.active or not user.email or user.password_hash is None:
+        return None
     return user
 
 
@@ -71,3 +88,9 @@ def deactivate(user: User) -> None:
 def check_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise UserError(_l("password must have at least %(n)s characters", n=MIN_PASSWORD_LENGTH))
+
+
+def audit(user: User, action: str, *, actor: User | None, before=None, after=None, note: str = "") -> None:
+    """One back-office audit row about `user`'s account (invitation, reset, two-factor); the caller commits."""
+    db.session.add(AdminEvent(actor_id=actor.id if actor is not None else None, action=action,
+                              subject=user.username, before=before, after=after, note=note))
