@@ -1,6 +1,7 @@
 """Error pages in the site's layout; a failed request rolls its database session back."""
-from flask import Flask, abort, render_template, request
+from flask import Flask, abort, current_app, render_template, request
 from flask.globals import request_ctx
+from flask_login import current_user
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, SecurityError
 
 from app.extensions import db
@@ -9,8 +10,16 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 SUBMIT_METHODS = ("POST", "PUT", "PATCH", "DELETE")  # the methods Flask-WTF reads a body for
 
 
+def _signed_in() -> bool:
+    try:
+        return bool(current_user.is_authenticated)
+    except Exception:  # noqa: BLE001 – the account could not be loaded (database down): treat as anonymous
+        return False
+
+
 def _reject_other_bodies():
-    """Every form here is an HTML form without file fields; another body is answered 415 before a view reads it.
+    """Every form here is an HTML form without file fields (but the views that set `body_limit`); another body is
+    answered 415 before a view reads it.
 
     Flask-WTF would otherwise load a JSON body or uploaded files into the form, and their lists,
     numbers, nulls and file objects crash code written for strings. Requests that were not routed
@@ -19,7 +28,11 @@ def _reject_other_bodies():
     if request.method not in SUBMIT_METHODS or not request.endpoint:
         return
     if request.mimetype in FORM_TYPES:
-        if request.files:
+        body_limit = getattr(current_app.view_functions.get(request.endpoint), "body_limit", None)
+        if body_limit is not None:  # a view that takes files (the image upload) names its larger body limit
+            if _signed_in():  # strangers never get more than the site's usual limit parsed
+                request.max_content_length = body_limit()
+        elif request.files:
             abort(415)
     elif request.mimetype or request.content_length or request.headers.get("Transfer-Encoding"):
         abort(415)

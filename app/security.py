@@ -51,8 +51,8 @@ def _is_private() -> bool:
     """A staff section, or any page answered to someone signed in."""
     if request.path.strip("/").split("/", 1)[0] in PRIVATE_SECTIONS:
         return True
-    if request.endpoint == "static":
-        return False  # the same files for everyone: staff browsers may keep the CSS and scripts
+    if request.endpoint in ("static", "images.file"):
+        return False  # the same files for everyone: staff browsers may keep the CSS, scripts and uploaded images
     try:
         return current_user.is_authenticated
     except SQLAlchemyError:  # the user could not be loaded (database down): err on the private side
