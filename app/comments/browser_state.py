@@ -9,12 +9,13 @@ published at once; someone who merely types their address is not.
 import secrets
 import time
 
-from flask import after_this_request, current_app, request, session
+from flask import after_this_request, current_app, g, request, session
 from flask_login import current_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.comments import service
 from app.comments.forms import CommentForm
+from app.moderation import rules as comment_rules
 from app.urls import internal_hosts
 
 OWN_KEY = "own_comments"
@@ -111,7 +112,25 @@ def _reader_signer() -> URLSafeTimedSerializer:
 
 
 def rules() -> service.Rules:
-    return service.Rules.from_config(current_app.config, internal_hosts())
+    """The comment rules in force (app/config.py, overlaid by what admins set in the browser), read
+    once per request: one query, whatever the page does with them."""
+    if "comment_rules" not in g:
+        stored = comment_rules.load(current_app.config)
+        g.comment_rules = service.Rules.from_config(comment_rules.as_config(current_app.config, stored),
+                                                    internal_hosts())
+        g.report_threshold = stored.report_threshold
+    return g.comment_rules
+
+
+def report_threshold() -> int:
+    """Reports from different readers after which an approved comment is hidden until checked."""
+    rules()
+    return g.report_threshold
+
+
+def forget_rules() -> None:
+    """The rules changed in this request: read them again when next needed."""
+    g.pop("comment_rules", None)
 
 
 def _timer() -> URLSafeTimedSerializer:

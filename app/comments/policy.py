@@ -40,6 +40,7 @@ class CommentPolicy:
     blocklist: tuple[str, ...] = field(default_factory=tuple)
     reserved_names: tuple[str, ...] = field(default_factory=tuple)  # the team's name, the brand
     answer_words: tuple[str, ...] = field(default_factory=tuple)  # besides "?": a reader asks for help
+    held_words: tuple[str, ...] = field(default_factory=tuple)  # a comment holding one waits for review
 
     @classmethod
     def from_config(cls, config) -> "CommentPolicy":
@@ -50,6 +51,7 @@ class CommentPolicy:
             reserved_names=tuple(n for n in [config.get("TEAM_NAME"), *list(config.get("COMMENT_RESERVED_NAMES") or ())]
                                  if n),
             answer_words=tuple(w.lower() for w in config.get("COMMENT_ANSWER_WORDS") or ()),
+            held_words=tuple(w.lower() for w in config.get("COMMENT_HELD_WORDS") or ()),
         )
 
     def decide(self, s: Submission) -> Decision:
@@ -61,6 +63,8 @@ class CommentPolicy:
             return Decision(CommentStatus.SPAM, "too_fast")
         if self.blocked(s.text):
             return Decision(CommentStatus.SPAM, "blocklist")
+        if self.held(s.text):  # even from a trusted address: the team reads it first
+            return Decision(CommentStatus.PENDING, "held_word")
         if self.looks_like_team(s.name, s.staff_names):
             return Decision(CommentStatus.PENDING, "looks_like_team")
         if s.approved_before and s.proven:
@@ -101,6 +105,16 @@ class CommentPolicy:
         """The text holds a blocked word."""
         lowered = text.lower()
         return any(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", lowered) for word in self.blocklist)
+
+    def held(self, text: str) -> list[str]:
+        """The words in the text that hold a comment for review (the queue names them)."""
+        return matching_words(text, self.held_words)
+
+
+def matching_words(text: str, words) -> list[str]:
+    """Which of `words` (lower case) occur in `text` as whole words or phrases."""
+    lowered = (text or "").lower()
+    return [word for word in words if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", lowered)]
 
 
 # A link starts with a scheme, "www." not right after one, "//" or "\\\\": "https://www.x.de" is one link.

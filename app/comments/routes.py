@@ -16,6 +16,7 @@ from app.comments.browser_state import (
     remember_address,
     remember_own,
     remember_written,
+    report_threshold,
     rules,
     seconds_taken,
     submission_key,
@@ -182,7 +183,7 @@ def report(slug: str, comment_id: int):
     if form.validate_on_submit():
         moderation.report(comment, reason=form.reason.data, details=form.details.data or "",
                           ip_hash=service.hash_ip(request.remote_addr, current_app.config["SECRET_KEY"]),
-                          hide_after=current_app.config["REPORT_HIDE_THRESHOLD"])
+                          hide_after=report_threshold())
         flash(_("Thank you for telling us. Our team will look at this comment."), "success")
         return redirect(url_for("blog.post", slug=slug, _anchor="comments"))
     status = 400 if form.is_submitted() else 200

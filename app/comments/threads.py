@@ -23,6 +23,7 @@ class ThreadItem:
     depth: int  # display depth (capped)
     placeholder: bool = False  # removed or hidden, shown only to keep the thread's shape
     own_pending: bool = False  # the reader's own comment, not yet approved
+    staff_pending: bool = False  # waiting for moderation, shown to moderators only (include_pending)
     reply_to: Comment | None = None  # set when nested deeper than the display allows
     has_replies: bool = False
     answer: Comment | None = None  # the team's first official answer to this comment
@@ -56,15 +57,17 @@ class ThreadPage:
 OWN_WAITING = (CommentStatus.PENDING, CommentStatus.SPAM)
 
 
-def _visible(own_ids: set[int]):
-    condition = Comment.status == CommentStatus.APPROVED
+def _visible(own_ids: set[int], include_pending: bool = False):
+    condition = Comment.status.in_((CommentStatus.APPROVED, CommentStatus.PENDING)) if include_pending \
+        else Comment.status == CommentStatus.APPROVED
     if not own_ids:
         return condition
     return or_(condition, Comment.id.in_(own_ids) & Comment.status.in_(OWN_WAITING))
 
 
-def _shown_to(comment: Comment, own_ids: set[int]) -> bool:
-    return comment.status == CommentStatus.APPROVED or (comment.id in own_ids and comment.status in OWN_WAITING)
+def _shown_to(comment: Comment, own_ids: set[int], include_pending: bool = False) -> bool:
+    return comment.status == CommentStatus.APPROVED or (comment.id in own_ids and comment.status in OWN_WAITING) \
+        or (include_pending and comment.status == CommentStatus.PENDING)
 
 
 def _with_questions(post: Post, show: str):
@@ -77,12 +80,13 @@ def _with_questions(post: Post, show: str):
 
 
 def load_page(post: Post, *, page: int = 1, order: str = "oldest", own_ids: set[int] = frozenset(),
-              per_page: int = 50, max_depth: int = 5, show: str = "all") -> ThreadPage:
-    """One page of threads of `post` for a reader who wrote `own_ids` (shown to them while pending)."""
+              per_page: int = 50, max_depth: int = 5, show: str = "all", include_pending: bool = False) -> ThreadPage:
+    """One page of threads of `post` for a reader who wrote `own_ids` (shown to them while pending);
+    `include_pending`: for moderators, pending comments too, marked in place (the same queries)."""
     own_ids = set(own_ids)
     order = order if order in ORDERS else "oldest"
     show = show if show in SHOW else "all"
-    visible = (Comment.post_id == post.id) & _visible(own_ids)
+    visible = (Comment.post_id == post.id) & _visible(own_ids, include_pending)
     approved = db.session.scalar(
         select(func.count()).select_from(Comment)
         .where(Comment.post_id == post.id, Comment.status == CommentStatus.APPROVED))
@@ -99,7 +103,7 @@ def load_page(post: Post, *, page: int = 1, order: str = "oldest", own_ids: set[
     comments = db.session.scalars(
         select(Comment).options(joinedload(Comment.user)).where(Comment.root_id.in_(roots)).order_by(Comment.id)
     ).all() if roots else []
-    items = assemble(comments, roots, own_ids, max_depth)
+    items = assemble(comments, roots, own_ids, max_depth, include_pending=include_pending)
     trailing = items[-1].depth if items else 0
     return ThreadPage(items=items, page=page, pages=pages, threads=threads, approved=approved, order=order,
                       show=show, trailing_closes=trailing, by_id={item.comment.id: item for item in items})
@@ -114,7 +118,8 @@ def counts_as_reply(comment: Comment) -> bool:
     return comment.status != CommentStatus.DELETED
 
 
-def assemble(comments: list[Comment], roots: list[int], own_ids: set[int], max_depth: int) -> list[ThreadItem]:
+def assemble(comments: list[Comment], roots: list[int], own_ids: set[int], max_depth: int,
+             include_pending: bool = False) -> list[ThreadItem]:
     """Depth-first thread order from comments sorted by id (a reply always has a larger id than its parent)."""
     by_id = {c.id: c for c in comments}
     children: dict[int, list[Comment]] = {}
@@ -123,7 +128,7 @@ def assemble(comments: list[Comment], roots: list[int], own_ids: set[int], max_d
             children.setdefault(c.parent_id, []).append(c)
     shown: set[int] = set()
     for c in reversed(comments):  # children before parents: a parent is shown if anything below it is
-        if _shown_to(c, own_ids) or c.id in shown:
+        if _shown_to(c, own_ids, include_pending) or c.id in shown:
             shown.add(c.id)
             if c.parent_id is not None:
                 shown.add(c.parent_id)
@@ -135,11 +140,13 @@ def assemble(comments: list[Comment], roots: list[int], own_ids: set[int], max_d
         c = stack.pop()
         if c.id not in shown:
             continue
-        visible = _shown_to(c, own_ids)
+        visible = _shown_to(c, own_ids, include_pending)
         depth = min(c.depth, max_depth)
+        mine = c.id in own_ids and c.status in OWN_WAITING
         item = ThreadItem(
             comment=c, depth=depth, placeholder=not visible,
-            own_pending=visible and c.status != CommentStatus.APPROVED,
+            own_pending=visible and mine and c.status != CommentStatus.APPROVED,
+            staff_pending=visible and not mine and c.status == CommentStatus.PENDING,
             reply_to=by_id.get(c.parent_id) if c.depth > max_depth else None,
             has_replies=any(counts_as_reply(r) for r in children.get(c.id, [])),
             answer=next((r for r in children.get(c.id, []) if r.is_official and r.status == CommentStatus.APPROVED),

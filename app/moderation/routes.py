@@ -56,7 +56,7 @@ STATUS_LABELS = service.STATUS_LABELS
 RULE_LABELS = {"staff": _l("team member"), "trusted": _l("known address"), "new_author": _l("new address"),
                "too_many_links": _l("too many links"), "honeypot": _l("hidden bot field filled"),
                "too_fast": _l("sent too fast"), "blocklist": _l("blocked word"), "demo": _l("demo data"),
-               "looks_like_team": _l("name looks like the team's")}
+               "looks_like_team": _l("name looks like the team's"), "held_word": _l("word held for review")}
 ACTION_LABELS = {"approve": _l("Approve"), "reject": _l("Reject"), "spam": _l("Spam"), "delete": _l("Delete"),
                  "restore": _l("Restore")}
 EVENT_LABELS = {
