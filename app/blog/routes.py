@@ -1,12 +1,13 @@
 from datetime import datetime
 
-from flask import abort, current_app, render_template, request, session
+from flask import abort, current_app, make_response, redirect, render_template, request, session
 from flask_babel import format_date, gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
-from app.blog import bp
+from app.blog import bp, staff_tools
 from app.comments import browser_state as reader, service as comment_service, threads
-from app.content import queries
+from app.content import editing, queries
 from app.extensions import db
 from app.i18n import site_timezone
 from app.models import Category, Comment, Page, Tag, User, utcnow
@@ -39,8 +40,28 @@ def index():
 
 @bp.get("/posts/<slug>")
 def post(slug: str):
-    post = queries.visible_post(slug, utcnow()) or abort(404)
-    return render_post_page(post)
+    post = queries.visible_post(slug, utcnow())
+    if post is not None:
+        return render_post_page(post)
+    hidden = editing.post_by_slug(slug)  # a draft or not yet due: its staff see it, with a banner
+    if hidden is not None and current_user.is_authenticated and editing.can_edit(current_user, hidden):
+        return render_post_page(hidden, unpublished=True)
+    moved = editing.redirect_for(editing.post_path(slug))  # the slug was changed after publication
+    if moved:
+        return redirect(moved, 301)
+    abort(404)
+
+
+@bp.get("/preview/<token>")
+def preview(token: str):
+    """A secret preview link: the post with the "not published" banner for whoever holds it, until revoked."""
+    post = editing.post_by_preview_token(token) or abort(404)
+    page, status = render_post_page(post, unpublished=not post.is_visible(utcnow()), preview=True)
+    response = make_response(page, status)
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Cache-Control"] = "no-store"  # revoking must take effect at once
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token stays out of other sites' logs
+    return response
 
 
 def _just_posted(thread_page) -> int | None:
@@ -49,12 +70,14 @@ def _just_posted(thread_page) -> int | None:
     return comment_id if comment_id in thread_page.by_id else None
 
 
-def render_post_page(post, form=None, status: int = 200, message: str | None = None, reply_to=None):
-    """The post with its comment threads and form; the comment routes re-show it with errors."""
+def render_post_page(post, form=None, status: int = 200, message: str | None = None, reply_to=None,
+                     unpublished: bool = False, preview: bool = False):
+    """The post with its comment threads and form; the comment routes re-show it with errors.
+    `unpublished`: a draft or scheduled post shown to its staff or a preview link (banner, no comment form)."""
     config = current_app.config
     order = request.args.get("order", "oldest")
     thread_page = threads.load_page(
-        post, page=request.args.get("cpage", 1, type=int), order=order,
+        post, page=request.args.get("cpage", 1, type=int), order=order, include_pending=staff_tools.sees_pending(),
         own_ids=reader.own_comment_ids(), per_page=config["COMMENT_THREADS_PER_PAGE"],
         max_depth=config["COMMENT_MAX_DEPTH"], show=request.args.get("show", "all"),
     )
@@ -70,19 +93,26 @@ def render_post_page(post, form=None, status: int = 200, message: str | None = N
     own = reader.own_comment_ids()
     editable = {item.comment.id for item in thread_page.items
                 if comment_service.can_modify(item.comment, own, item.has_replies, rules, now)}
-    older, newer = queries.neighbours(post, now)
+    older, newer = queries.neighbours(post, now) if not unpublished else (None, None)
     return render_template(
         "blog/post.html", post=post, older=older, newer=newer,
         show_toc=len(post.toc) >= config["TOC_MIN_HEADINGS"], threads=thread_page, form=form,
-        comments_open=comment_service.comments_open(post, rules, now), form_message=message,
+        comments_open=not unpublished and not preview and comment_service.comments_open(post, rules, now),
+        form_message=message,
         reply_to=reply_to, editable=editable, own_ids=own, comment_counts={post.id: thread_page.approved},
-        just_posted=_just_posted(thread_page),
+        just_posted=_just_posted(thread_page), unpublished=unpublished, preview=preview,
     ), status
 
 
 @bp.get("/category/<slug>")
 def category(slug: str):
-    category = db.session.scalar(select(Category).where(Category.slug == slug)) or abort(404)
+    category = db.session.scalar(select(Category).where(Category.slug == slug))
+    if category is None:  # renamed or merged in the back office: the old address answers 301
+        from flask import redirect
+
+        from app.content.categories import moved_to
+
+        return redirect(moved_to(f"/category/{slug}") or abort(404), 301)
     stmt = queries.in_category(queries.visible_posts(utcnow()), category)
     return _listing(stmt, heading=category.name, description=category.description, category=category,
                     kind=_("Category"))

@@ -5,7 +5,8 @@ from flask import current_app
 from flask.cli import AppGroup
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from app.content.importer import FAILED, Importer
+from app.content.exporter import export_posts
+from app.content.importer import FAILED, SKIPPED, Importer
 from app.i18n import site_timezone
 from app.urls import internal_hosts
 
@@ -27,7 +28,8 @@ def _is_reserved(slug: str) -> bool:
 @posts.command("import")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--prune", is_flag=True, help="Unpublish (make drafts of) posts whose file was deleted.")
-def import_posts(directory: Path | None, prune: bool):
+@click.option("--force", is_flag=True, help="Also overwrite posts changed in the browser since their last import.")
+def import_posts(directory: Path | None, prune: bool, force: bool):
     """Create or update posts from DIRECTORY/*.md and pages from DIRECTORY/pages/*.md (default: posts/)."""
     directory = directory or Path(current_app.config["POSTS_DIR"])
     if not directory.is_dir():
@@ -38,6 +40,8 @@ def import_posts(directory: Path | None, prune: bool):
         line = f"[{number:>{len(str(total))}}/{total}] {name}: {outcome}"
         if outcome == FAILED:
             click.secho(f"{line} – {detail}", fg="red", err=True)
+        elif outcome == SKIPPED:
+            click.secho(f"{line} – {detail}", fg="yellow", err=True)
         else:
             click.echo(f"{line} – {detail}" if detail else line)
 
@@ -49,16 +53,33 @@ def import_posts(directory: Path | None, prune: bool):
         words_per_minute=current_app.config["WORDS_PER_MINUTE"],
         progress=progress,
         prune=prune,
+        force=force,
     ).run()
+    for name, reason in report.skipped:
+        click.secho(f"Warning: {name} not imported: {reason}", fg="yellow", err=True)
     for name, slug in report.missing:
         click.secho(f"{name} is gone, but /posts/{slug} is still published (--prune makes it a draft)", fg="yellow")
     for name, slug in report.unpublished:
         click.echo(f"{name} is gone: /posts/{slug} is now a draft")
     click.echo(
         f"Done: {len(report.created)} created, {len(report.updated)} updated, "
-        f"{len(report.unchanged)} unchanged, {len(report.failed)} failed."
+        f"{len(report.unchanged)} unchanged, {len(report.failed)} failed"
+        + (f", {len(report.skipped)} skipped (changed in the browser; --force overwrites)." if report.skipped else ".")
     )
     if not report.ok:
         for name, reason in report.failed:
             click.secho(f"  {name}: {reason}", fg="red", err=True)
         raise SystemExit(1)
+
+
+@posts.command("export")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+def export(directory: Path | None):
+    """Write every post to DIRECTORY/<slug>.md with front matter that `posts import` reads back (default: posts/)."""
+    directory = directory or Path(current_app.config["POSTS_DIR"])
+    if directory.exists() and not directory.is_dir():
+        raise click.ClickException(f"{directory} is not a directory")
+    report = export_posts(directory, site_timezone())
+    for name, slug in report.written:
+        click.echo(f"wrote {name} (/posts/{slug})")
+    click.echo(f"Done: {len(report.written)} written, {len(report.unchanged)} unchanged, in {directory}.")

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from app import markup, outbox
+from app.content import categories, editing
 from app.content.files import PageSource, PostSource, SourceError, read_page, read_post
 from app.content.publishing import apply_page_body, apply_post_body, note_content_change, readers_text
 from app.content.slugs import slugify
@@ -25,6 +26,7 @@ from app.models import Category, Page, Post, PostStatus, Role, Tag, User, utcnow
 from app.users.service import USERNAME
 
 CREATED, UPDATED, UNCHANGED, FAILED = "created", "updated", "unchanged", "failed"
+SKIPPED = "skipped"  # changed in the browser since its last import or export: kept unless --force
 DEFAULT_AUTHOR = "redaktion"
 
 
@@ -36,6 +38,7 @@ class ImportReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     # Posts still visible or scheduled whose file is gone: (file, slug); `unpublished` if pruned.
     missing: list[tuple[str, str]] = field(default_factory=list)
     unpublished: list[tuple[str, str]] = field(default_factory=list)
@@ -47,6 +50,8 @@ class ImportReport:
     def add(self, name: str, outcome: str, reason: str = "") -> None:
         if outcome == FAILED:
             self.failed.append((name, reason))
+        elif outcome == SKIPPED:
+            self.skipped.append((name, reason))
         else:
             getattr(self, outcome).append(name)
 
@@ -65,6 +70,7 @@ class Importer:
     words_per_minute: int = 200
     now: Callable[[], datetime] = utcnow
     prune: bool = False  # unpublish posts whose file is gone
+    force: bool = False  # overwrite posts changed in the browser since their last import (their revisions stay)
 
     def run(self) -> ImportReport:
         """Import categories.yml, then every post file, then every page file; then find deleted files."""
@@ -112,8 +118,13 @@ class Importer:
         if not isinstance(entries, list) or not all(isinstance(e, dict) and e.get("name") for e in entries):
             raise SourceError("expected a list of entries, each with at least a name")
         changed = created = False
+        owned = categories.browser_owned()  # changed in the browser: the browser's now (app/content/categories.py)
+        kept: list[str] = []
         for position, entry in enumerate(entries):
             category, new = self._category(str(entry["name"]).strip(), entry.get("slug"))
+            if category.id in owned:
+                kept.append(category.name)
+                continue
             wanted = {"description": str(entry.get("description") or "").strip(), "position": position}
             if "response_target_hours" in entry:  # the team's first-answer promise for this category
                 hours = entry["response_target_hours"]
@@ -129,6 +140,8 @@ class Importer:
                     setattr(category, key, value)
                     changed = True
             created |= new
+        if kept:
+            self._standing = "changed in the browser, kept as they are there: " + ", ".join(kept)
         return CREATED if created else UPDATED if changed else UNCHANGED
 
     def _import_post(self, path: Path, name: str) -> str:
@@ -139,11 +152,19 @@ class Importer:
             if post.source_hash == source.hash and post.source_path == name:
                 self._standing = self._where_it_stands(post)
                 return UNCHANGED
+            if not self.force and post.synced_version is not None and post.version > post.synced_version:
+                self._standing = (f"/posts/{post.slug} (\"{post.title}\") was changed in the browser since its "
+                                  f"last import (version {post.version}, the file has {post.synced_version}); "
+                                  "skipped, --force overwrites it (its revisions stay)")
+                return SKIPPED
         outcome = CREATED if post is None else UPDATED
         if post is None:
             post = Post(slug=source.slug)
         self._fill_post(post, source, name, new=outcome == CREATED)
+        post.version = 1 if outcome == CREATED else (post.version or 0) + 1
+        post.synced_version = post.version
         db.session.add(post)  # only now: lookups while filling must not flush a half-filled row
+        editing.record_revision(post, None, editing.IMPORT, now=self.now())
         self._changed_posts.append(post)
         self._standing = self._where_it_stands(post)
         return outcome
@@ -185,7 +206,7 @@ class Importer:
         post.status = source.status
         if source.published_at is not None:
             post.published_at = source.published_at
-        elif post.published_at is None and source.status != PostStatus.DRAFT:
+        elif post.published_at is None and source.status == PostStatus.PUBLISHED:
             post.published_at = self.now()
         post.comments_open = source.comments_open
         post.author = self._author(source.author or DEFAULT_AUTHOR, source.author_name)
@@ -215,9 +236,10 @@ class Importer:
 
     def _category(self, name: str, slug: str | None = None) -> tuple[Category, bool]:
         slug = str(slug).strip() if slug else slugify(name)
-        category = db.session.scalar(select(Category).where(Category.slug == slug))
+        # A slug renamed or merged away in the browser leads to where the category lives now.
+        category = categories.resolve(slug) or db.session.scalar(select(Category).where(Category.name == name))
         if category is not None:
-            if category.name != name:
+            if category.name != name and category.id not in categories.browser_owned():
                 category.name = name
             return category, False
         last = db.session.scalar(select(db.func.max(Category.position))) or 0
