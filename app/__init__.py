@@ -54,12 +54,20 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app import errors
+    from app.admin.backoffice import bp as backoffice_bp
     from app.admin.routes import bp as admin_bp
     from app.api.routes import bp as api_bp
-    from app.auth import known_browser, notifications  # noqa: F401  (routes on the auth blueprint)
+    from app.auth import (  # noqa: F401  (routes on the auth blueprint)
+        accounts,
+        known_browser,
+        notifications,
+        two_factor_settings,
+    )
     from app.auth.routes import bp as auth_bp
     from app.blog import bp as blog_bp
     from app.comments.routes import bp as comments_bp
+    from app.editor import bp as editor_bp
+    from app.editor.images_routes import bp as images_bp
     from app.feeds import bp as feeds_bp
     from app.moderation import canned_routes, stats_routes  # noqa: F401  (routes on the moderation bp)
     from app.moderation.routes import bp as moderation_bp
@@ -79,7 +87,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(moderation_bp)
     app.register_blueprint(privacy_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(backoffice_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(editor_bp)
+    app.register_blueprint(images_bp)
     errors.init_app(app)
 
 

@@ -40,6 +40,7 @@ class Config:
     COMMENT_ATTEMPT_LIMIT = "30 per minute"  # every form sent per client, stored or shown again
     COMMENT_MAX_LINKS = 2  # a trusted commenter with more links goes to the queue
     COMMENT_BLOCKLIST = ["viagra", "cialis", "casino bonus", "crypto giveaway", "payday loan"]
+    COMMENT_HELD_WORDS: list[str] = []  # a comment holding one waits for review (rule "held_word"); admins edit both
     COMMENT_RESERVED_NAMES = ["Sternwelle"]  # reader names containing these (or TEAM_NAME, or a staff name) wait
     # A reader comment waits for an answer when it asks a question ("?") or uses one of these words.
     COMMENT_ANSWER_WORDS = ["hilfe", "problem", "störung", "funktioniert nicht", "geht nicht", "kein internet",
@@ -73,6 +74,11 @@ class Config:
     UPLOAD_WIDTHS = [480, 960, 1600]  # resized copies for srcset, made when the original is wider
     INVITE_HOURS = 72  # an invitation link to set one's own password stays valid this long
     PASSWORD_RESET_MINUTES = 60  # a "forgot password" link stays valid this long
+    FORGOT_PASSWORD_RATE_LIMIT = "5 per 15 minutes"  # "forgot password" forms per client address
+    # The code after the password (two-factor sign-in), throttled like the login (known browsers apart).
+    TWO_FACTOR_RATE_LIMIT_CLIENT = "20 per 15 minutes"
+    TWO_FACTOR_RATE_LIMIT_ACCOUNT = "5 per 15 minutes"  # from all unknown browsers together
+    TWO_FACTOR_RATE_LIMIT_DEVICE = "10 per 15 minutes"
 
     # Mail: SMTP when MAIL_SERVER is set, otherwise .eml files in DATA_DIR/outbox/
     MAIL_SERVER = None

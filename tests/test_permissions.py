@@ -35,6 +35,15 @@ PUBLIC = {
     "auth.login", "auth.logout",
     # a sign-in link for a new browser while strangers keep guessing (signed, mailed to the account)
     "auth.known_browser_request", "auth.known_browser",
+    # uploaded images shown in posts (generated names only; the upload itself needs WRITE_POSTS)
+    "images.file",
+    # the second sign-in step (the password was right; only the signed session's pending account is used)
+    "auth.two_factor_step",
+    # mailed account links: "forgot password" (same answer for any input) and its signed, expiring reset link
+    "auth.forgot_password", "auth.reset_password",
+    # the signed, expiring invitation link a new staff member opens before having a password
+    "auth.accept_invite",
+    "blog.preview",  # a secret preview link a blogger shares for review (unguessable token, revocable, noindex)
 }
 
 LOGIN = "login"  # the value `login_required` sets: any signed-in staff member
@@ -93,7 +102,7 @@ def world(app, make):
     """One user per role, and something real for every URL argument."""
     users = {role: make.user(f"staff-{role}", role=role) for role in Role}
     target = make.user("target", role=Role.AUTHOR)  # the account the admin pages are tried on
-    post = make.post("Ein Beitrag")
+    post = make.post("Ein Beitrag", author=users[Role.AUTHOR])  # the author's own: the editor lets them in
     comment = add_comment(post, status=CommentStatus.PENDING)
     canned = CannedResponse(title="Danke", lang="de", body_md="Danke, {name}!")
     db.session.add(canned)
