@@ -190,3 +190,22 @@ def test_the_staff_post_page_is_valid_html(app, make, post, thread):
 
     for user in (make.user("anna", role=Role.MODERATOR), make.user("root", role=Role.ADMIN)):
         assert problems(page(signed_in(app, user), post)) == []
+
+
+def test_a_moderator_answers_a_pending_question_from_the_post_page(app, make, post, thread):
+    """The answer box sits under the comment in the thread; the answer lands right there."""
+    pending = thread[1]
+    moderator = signed_in(app, make.user("anna", role=Role.MODERATOR, display_name="Anna Seidel"))
+    html = page(moderator, post)
+    box = re.search(rf'<form method="post" action="/moderation/comments/{pending.id}/reply">(.*?)</form>', html, re.S)
+    assert box, "an answer box under the pending comment"
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', box.group(1)))
+    assert fields["next"].startswith(f"/posts/{post.slug}") and fields["next"].endswith(f"#comment-{pending.id}")
+    response = moderator.post(f"/moderation/comments/{pending.id}/reply",
+                              data={**fields, "body": "Glasfaser kommt im Mai.", "as_team": "team"})
+    assert response.status_code == 302 and response.headers["Location"].startswith(f"/posts/{post.slug}")
+    db.session.expire_all()
+    assert db.session.get(Comment, pending.id).status == CommentStatus.APPROVED
+    answer = db.session.scalar(select(Comment).where(Comment.parent_id == pending.id))
+    assert answer.is_official and "Glasfaser kommt im Mai." in page(app.test_client(), post)
+    assert 'action="/moderation/comments/' not in page(app.test_client(), post)  # readers get no box

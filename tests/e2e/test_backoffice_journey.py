@@ -131,6 +131,26 @@ def test_a_moderator_approves_a_pending_comment_from_the_post_page(office, brows
         assert db.session.get(Comment, comment.id).status == CommentStatus.APPROVED
 
 
+def test_a_moderator_answers_a_question_from_the_post_page(office, browser):
+    base_url, app, slug = office
+    write_comment(browser, base_url, slug, "Muss ich für den Tarifwechsel neu unterschreiben?", "Ole Brandt",
+                  "ole@example.org")
+    question = newest(app)
+    mod = new_page(browser)
+    sign_in(mod, base_url, "greta", f"/posts/{slug}")
+    item = mod.locator(f"#comment-{question.id}")
+    item.locator("details.staff-reply summary").click()
+    item.get_by_label("Offizielle Antwort an Ole Brandt").fill("Nein, der Wechsel gilt mit einem Klick im Kundenkonto.")
+    item.get_by_role("button", name="Freigeben und Antwort veröffentlichen").click()
+    expect(mod).to_have_url(re.compile(rf"/posts/{slug}#comment-{question.id}$"))
+    answer = newest(app)
+    assert answer.parent_id == question.id and answer.is_official
+    reader = new_page(browser)
+    reader.goto(f"{base_url}/posts/{slug}")
+    expect(reader.locator(f"#comment-{answer.id}")).to_contain_text("mit einem Klick im Kundenkonto")
+    expect(reader.locator(f"#comment-{answer.id}")).to_contain_text("Offizielle Antwort")
+
+
 @pytest.mark.parametrize(("scheme", "width"), [("light", 1280), ("dark", 1280), ("light", 390), ("dark", 390)])
 def test_the_staff_pages_fit_in_light_dark_and_on_a_phone(office, browser, screenshots_dir, scheme, width):
     base_url, app, slug = office
