@@ -465,3 +465,20 @@ def test_uploads_need_the_csrf_token(tmp_path, make):
         assert response.status_code == 302
         db.session.remove()
         db.engine.dispose()
+
+
+def test_library_images_in_a_post_get_their_size_and_smaller_copies(app, make):
+    """Responsive sizes, added at save: width/height against layout shift, srcset of the resized copies."""
+    big = uploads.store(image_bytes("JPEG", (2000, 1000)), "meer.jpg", "Das Meer", None)
+    small = uploads.store(image_bytes("PNG", (300, 100), color=(9, 9, 9)), "klein.png", "Klein", None)
+    body = f"{uploads.markdown_snippet(big)}\n\n{uploads.markdown_snippet(small)}\n\n![fremd](https://example.org/a.png)"
+    post = make.post("Bilder", body=body)
+    html = post.body_html
+    stem = big.name.rsplit(".", 1)[0]
+    assert f'src="/uploads/{big.name}"' in html and 'width="2000" height="1000"' in html
+    assert (f'srcset="/uploads/{stem}-480w.jpg 480w, /uploads/{stem}-960w.jpg 960w, /uploads/{stem}-1600w.jpg 1600w, '
+            f'/uploads/{big.name} 2000w"') in html and 'sizes="(max-width: 760px) 100vw, 760px"' in html
+    assert 'width="300" height="100"' in html and html.count("srcset=") == 1  # no copies: size only
+    assert '<img alt="fremd" src="https://example.org/a.png">' in html  # not ours: untouched
+    for name in [big.name, *(f"{stem}-{w}w.jpg" for w in big.variants)]:
+        assert uploads.file_path(name) is not None  # every candidate of the srcset exists

@@ -2,6 +2,7 @@
 from datetime import datetime
 
 from app import markup
+from app.content import uploads
 from app.models import Page, Post
 
 
@@ -10,7 +11,7 @@ def apply_post_body(post: Post, body_md: str, *, summary: str = "", internal_hos
     """Set a post's Markdown and everything derived from it: HTML, table of contents, reading time."""
     rendered = markup.render_post(body_md, internal_hosts)
     post.body_md = body_md
-    post.body_html = rendered.html
+    post.body_html = uploads.responsive(rendered.html)
     post.toc = rendered.toc
     post.reading_minutes = max(1, round(rendered.words / words_per_minute))
     post.summary = summary or markup.summarize(rendered.html)
@@ -20,7 +21,7 @@ def apply_page_body(page: Page, body_md: str, *, summary: str = "", internal_hos
     """Set a page's Markdown and its stored HTML."""
     rendered = markup.render_post(body_md, internal_hosts)
     page.body_md = body_md
-    page.body_html = rendered.html
+    page.body_html = uploads.responsive(rendered.html)
     page.summary = summary or markup.summarize(rendered.html)
 
 

@@ -197,6 +197,33 @@ def variant_name(upload: Upload, width: int) -> str:
     return f"{stem}-{width}w.{ext}"
 
 
+# An image of the library in sanitised post HTML (attributes as bleach writes them: quoted, no `>` inside).
+_LIBRARY_IMG = re.compile(r'<img\b[^>]*?\bsrc="/uploads/([0-9a-f]{32}\.(?:jpg|png|webp|gif))"[^>]*>')
+POST_IMAGE_SIZES = "(max-width: 760px) 100vw, 760px"  # the post column: at most 70ch (site.css --measure)
+
+
+def responsive(html: str) -> str:
+    """Give the library's images in a post their size (no layout shift) and a `srcset` of the smaller
+    copies, at save time (one query). Only our own numbers are added; the HTML is sanitised already."""
+    names = set(_LIBRARY_IMG.findall(html))
+    if not names:
+        return html
+    known = {u.name: u for u in db.session.scalars(select(Upload).where(Upload.name.in_(names)))}
+
+    def enrich(match: re.Match) -> str:
+        tag, upload = match.group(0), known.get(match.group(1))
+        if upload is None or " width=" in tag or " srcset=" in tag:
+            return tag
+        extra = f' width="{upload.width}" height="{upload.height}"'
+        if upload.variants:
+            widths = [(variant_name(upload, w), w) for w in sorted(upload.variants)] + [(upload.name, upload.width)]
+            extra += f' srcset="{", ".join(f"/uploads/{n} {w}w" for n, w in widths)}" sizes="{POST_IMAGE_SIZES}"'
+        end = len(tag) - (2 if tag.endswith("/>") else 1)
+        return tag[:end].rstrip() + extra + tag[end:]
+
+    return _LIBRARY_IMG.sub(enrich, html)
+
+
 def markdown_snippet(upload: Upload) -> str:
     """What the editor inserts: `![alt](/uploads/<name>)`, brackets and backslashes in the alt escaped."""
     alt = re.sub(r"([\\\[\]])", r"\\\1", upload.alt)
