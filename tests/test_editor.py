@@ -197,7 +197,7 @@ def test_summer_time_is_converted_to_utc(client, editor):
     assert german.published_at == datetime(2025, 12, 1, 9, 0, tzinfo=UTC)
 
 
-def test_a_scheduled_post_stays_hidden_until_due_on_pages_and_in_search(app, make, client, editor):
+def test_a_scheduled_post_stays_hidden_until_due_on_pages_feeds_and_in_search(app, make, client, editor):
     from app.search import index
 
     index.rebuild()
@@ -211,12 +211,16 @@ def test_a_scheduled_post_stays_hidden_until_due_on_pages_and_in_search(app, mak
     searched = reader.get("/search?q=Quasselstrippe")
     assert searched.status_code == 200
     assert "/posts/geplanter-beitrag" not in searched.get_data(as_text=True)
+    for address in ("/feed.atom", "/sitemap.xml"):
+        assert "geplanter-beitrag" not in reader.get(address).get_data(as_text=True)
     # Its time comes: no job runs, the same rows are simply due now.
     db.session.get(Post, post.id).published_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
     assert reader.get("/posts/geplanter-beitrag").status_code == 200
     assert "geplanter-beitrag" in reader.get("/").get_data(as_text=True)
     assert "/posts/geplanter-beitrag" in reader.get("/search?q=Quasselstrippe").get_data(as_text=True)
+    for address in ("/feed.atom", "/sitemap.xml"):
+        assert "/posts/geplanter-beitrag" in reader.get(address).get_data(as_text=True)
 
 
 def test_changing_the_address_of_a_published_post_keeps_a_301(make, client, editor):
