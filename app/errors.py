@@ -4,35 +4,39 @@ from flask.globals import request_ctx
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, SecurityError
 
+from app.auth.permissions import Permission, can
 from app.extensions import db
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 SUBMIT_METHODS = ("POST", "PUT", "PATCH", "DELETE")  # the methods Flask-WTF reads a body for
 
 
-def _signed_in() -> bool:
+def _may_write() -> bool:
+    """Bloggers (not strangers, not moderators) get the larger body limits of the editor and the upload."""
     try:
-        return bool(current_user.is_authenticated)
+        return can(current_user, Permission.WRITE_POSTS)
     except Exception:  # noqa: BLE001 – the account could not be loaded (database down): treat as anonymous
         return False
 
 
 def _reject_other_bodies():
-    """Every form here is an HTML form without file fields (but the views that set `body_limit`); another body is
-    answered 415 before a view reads it.
+    """Every form here is an HTML form without file fields (but the views that set `takes_files`); another body
+    is answered 415 before a view reads it.
 
     Flask-WTF would otherwise load a JSON body or uploaded files into the form, and their lists,
     numbers, nulls and file objects crash code written for strings. Requests that were not routed
     are left to their routing error (404, 405, a foreign Host), as Flask-WTF's CSRF check does.
+    A view may name a larger `body_limit` (the editor, the image upload), applied before anything
+    reads the body, for those who may write only.
     """
     if request.method not in SUBMIT_METHODS or not request.endpoint:
         return
     if request.mimetype in FORM_TYPES:
-        body_limit = getattr(current_app.view_functions.get(request.endpoint), "body_limit", None)
-        if body_limit is not None:  # a view that takes files (the image upload) names its larger body limit
-            if _signed_in():  # strangers never get more than the site's usual limit parsed
-                request.max_content_length = body_limit()
-        elif request.files:
+        view = current_app.view_functions.get(request.endpoint)
+        body_limit = getattr(view, "body_limit", None)
+        if body_limit is not None and _may_write():
+            request.max_content_length = body_limit()
+        if request.files and not getattr(view, "takes_files", False):
             abort(415)
     elif request.mimetype or request.content_length or request.headers.get("Transfer-Encoding"):
         abort(415)

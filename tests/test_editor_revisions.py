@@ -74,7 +74,7 @@ def test_restore_brings_old_text_back_as_a_new_revision(app, writer):
     post = write(writer, "Alt und gut.", title="Erster Titel", slug="erster-titel")
     post = write(writer, "Neu und schlecht.", post=post, title="Zweiter Titel", slug="erster-titel")
     first = history(post)[0]
-    post = editing.restore(post, first, writer, SETTINGS, now=utcnow())
+    post = editing.restore(post, first, writer, SETTINGS, now=utcnow(), loaded_version=post.version)
     assert post.body_md == "Alt und gut." and post.title == "Erster Titel"
     revisions = history(post)
     assert [r.source for r in revisions] == ["editor", "editor", "restore"]
@@ -144,5 +144,5 @@ def test_restore_keeps_status_and_date(app, make, writer):
                                                   published_at=post.published_at), settings, now=utcnow(),
                         post=post, loaded_version=post.version)
     published_at = post.published_at
-    post = editing.restore(post, history(post)[0], writer, settings, now=utcnow())
+    post = editing.restore(post, history(post)[0], writer, settings, now=utcnow(), loaded_version=post.version)
     assert post.status == "published" and post.published_at == published_at and post.body_md == "Eins."

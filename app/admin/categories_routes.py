@@ -97,7 +97,8 @@ def move_category(category_id: int):
 def merge_category(category_id: int):
     source = _category_or_404(category_id)
     target_id = request.form.get("target", "")
-    target = db.session.get(Category, int(target_id)) if target_id.isdigit() and len(target_id) < 10 else None
+    number = target_id.isascii() and target_id.isdigit() and len(target_id) < 10
+    target = db.session.get(Category, int(target_id)) if number else None
     if target is None:
         return _edit(source, status=400, merge_error=_("Please choose the category to merge into."))
     name, into = source.name, target.name

@@ -47,7 +47,8 @@ def post(slug: str):
     if hidden is not None and current_user.is_authenticated and editing.can_edit(current_user, hidden):
         return render_post_page(hidden, unpublished=True)
     moved = editing.redirect_for(editing.post_path(slug))  # the slug was changed after publication
-    if moved:
+    # Only to a post readers may see: the new address of a post taken back to draft stays secret.
+    if moved and moved.startswith("/posts/") and queries.visible_post(moved.removeprefix("/posts/"), utcnow()):
         return redirect(moved, 301)
     abort(404)
 
@@ -122,6 +123,8 @@ def category(slug: str):
 def tag(slug: str):
     tag = db.session.scalar(select(Tag).where(Tag.slug == slug)) or abort(404)
     stmt = queries.with_tag(queries.visible_posts(utcnow()), tag)
+    if db.session.scalar(stmt.limit(1)) is None:  # a tag only drafts carry would tell of them
+        abort(404)
     return _listing(stmt, heading=tag.name, kind=_("Tag"))
 
 

@@ -1,4 +1,5 @@
 """Which status a new comment gets: one policy object, each rule configurable."""
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -103,8 +104,7 @@ class CommentPolicy:
 
     def blocked(self, text: str) -> bool:
         """The text holds a blocked word."""
-        lowered = text.lower()
-        return any(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", lowered) for word in self.blocklist)
+        return _words_pattern(tuple(self.blocklist)).search(text.lower()) is not None
 
     def held(self, text: str) -> list[str]:
         """The words in the text that hold a comment for review (the queue names them)."""
@@ -113,8 +113,18 @@ class CommentPolicy:
 
 def matching_words(text: str, words) -> list[str]:
     """Which of `words` (lower case) occur in `text` as whole words or phrases."""
-    lowered = (text or "").lower()
-    return [word for word in words if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", lowered)]
+    found = {m.group(0) for m in _words_pattern(tuple(words)).finditer((text or "").lower())}
+    return [word for word in words if word in found]
+
+
+@functools.lru_cache(maxsize=32)
+def _words_pattern(words: tuple[str, ...]) -> re.Pattern:
+    """One compiled alternation per word list (longest first, so a phrase wins over its first word):
+    a comment costs one scan, not one compiled pattern per word (500 words: 0.2 s before)."""
+    if not words:
+        return re.compile(r"(?!)")  # matches nothing
+    alternatives = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
 
 
 # A link starts with a scheme, "www." not right after one, "//" or "\\\\": "https://www.x.de" is one link.

@@ -8,6 +8,7 @@ browser's: the file's name, description, position and target for it are ignored 
 says so), and its old slugs, renamed or merged away, lead the file's entries and the posts'
 `category:` lines to where the category now lives, so an import never brings one back.
 """
+import math
 import re
 from dataclasses import dataclass
 
@@ -196,7 +197,7 @@ def _minutes(value: str, unit: str, errors: dict) -> int | None:
     except ValueError:
         errors["target"] = _l("Please enter a number.")
         return None
-    minutes = round(number * UNITS[unit]) if number == number else 0  # NaN counts as nothing
+    minutes = round(number * UNITS[unit]) if math.isfinite(number) else 0  # NaN and infinities count as nothing
     if not 1 <= minutes <= MAX_TARGET_MINUTES:
         errors["target"] = _l("The target must be at least one minute and at most 30 days.")
         return None

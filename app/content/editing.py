@@ -14,11 +14,12 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app import markup, outbox
 from app.auth.permissions import Permission, can
-from app.content import posts_admin
+from app.content import categories as category_service, posts_admin
 from app.content.publishing import apply_post_body, note_content_change, readers_text
 from app.content.slugs import is_valid_slug, slugify
 from app.extensions import db
@@ -351,21 +352,29 @@ def save(user: User, data: PostInput, settings: Settings, *, now: datetime, post
     live = post.status in (PostStatus.SCHEDULED, PostStatus.PUBLISHED)
     post.published_at = checked["published_at"] if live else data.published_at
     post.category = checked["category"]
-    post.tags = [_tag(name) for name in data.tags]
-    post.updated_at = now
-    if not new:
-        note_content_change(post, before, now=now)
-    if new:
-        db.session.add(post)
-        db.session.flush()
-    else:
-        _bump_version(post, loaded_version, data)
-    if was_visible and old_slug != post.slug:
-        _redirect(old_slug, post.slug)
-    _claim_path(post.slug)
-    record_revision(post, user, source, now=now)
-    outbox.index(posts=[post.id])
-    db.session.commit()
+    try:
+        post.tags = [_tag(name) for name in data.tags]
+        post.updated_at = now
+        if not new:
+            note_content_change(post, before, now=now)
+        if new:
+            db.session.add(post)
+            db.session.flush()
+        else:
+            _bump_version(post, loaded_version, data)
+        if was_visible and old_slug != post.slug:
+            _redirect(old_slug, post.slug)
+        _claim_path(post.slug)
+        record_revision(post, user, source, now=now)
+        outbox.index(posts=[post.id])
+        db.session.commit()
+    except IntegrityError as exc:  # another save took the slug (or created the same new tag) a moment ago
+        db.session.rollback()
+        if "tags" in str(exc.orig):
+            raise EditError({"tags": _l("A tag was created by someone else at the same moment. Please save again.")}) \
+                from None
+        raise EditError({"slug": _l("This address was taken by another post a moment ago. Please choose another.")}) \
+            from None
     outbox.settle()
     return get_post(post.id)  # reloaded with what the editor shows (the commit expired it)
 
@@ -456,8 +465,9 @@ def restore(post: Post, revision: PostRevision, user: User, settings: Settings, 
     revision; status, date and comments stay as they are now."""
     meta = revision.meta or {}
     category_id = None
-    if meta.get("category"):
-        category_id = db.session.scalar(select(Category.id).where(Category.slug == meta["category"]))
+    if meta.get("category"):  # a category renamed or merged since is followed to where it is now
+        found = category_service.resolve(meta["category"])
+        category_id = found.id if found is not None else None
     slug = revision.slug
     taken = db.session.scalar(select(Post.id).where(Post.slug == slug, Post.id != post.id))
     data = PostInput(
@@ -466,8 +476,8 @@ def restore(post: Post, revision: PostRevision, user: User, settings: Settings, 
         comments_open=post.comments_open, status=post.status, published_at=post.published_at,
     )
     # Whoever may edit the post may restore it: the status it has now stays allowed (allowed_statuses).
-    return save(user, data, settings, now=now, post=post,
-                loaded_version=post.version if loaded_version is None else loaded_version, source=RESTORE)
+    # A restore without the version its page showed is checked like any stale save (None never matches).
+    return save(user, data, settings, now=now, post=post, loaded_version=loaded_version, source=RESTORE)
 
 
 def set_comments_open(post: Post, user: User, is_open: bool, settings: Settings, *, now: datetime,

@@ -22,7 +22,7 @@ from app.content.files import PageSource, PostSource, SourceError, read_page, re
 from app.content.publishing import apply_page_body, apply_post_body, note_content_change, readers_text
 from app.content.slugs import slugify
 from app.extensions import db
-from app.models import Category, Page, Post, PostStatus, Role, Tag, User, utcnow
+from app.models import Category, Page, Post, PostStatus, Redirect, Role, Tag, User, utcnow
 from app.users.service import USERNAME
 
 CREATED, UPDATED, UNCHANGED, FAILED = "created", "updated", "unchanged", "failed"
@@ -147,7 +147,19 @@ class Importer:
     def _import_post(self, path: Path, name: str) -> str:
         source = read_post(path, self.tz)
         post = db.session.scalar(select(Post).where(Post.slug == source.slug).options(selectinload(Post.tags)))
-        if post is not None:
+        if post is None:
+            # The file's post may have a new address given in the browser: never a second post at the old one.
+            moved = db.session.scalar(select(Post).where(Post.source_path == name).options(selectinload(Post.tags)))
+            if moved is not None:
+                if not self.force:
+                    self._standing = (f"its post is now /posts/{moved.slug} (the address was changed in the "
+                                      f"browser); skipped, --force updates it and keeps the new address")
+                    return SKIPPED
+                post = moved
+            elif db.session.scalar(select(Redirect.id).where(Redirect.old_path == f"/posts/{source.slug}")):
+                raise SourceError(f"slug {source.slug!r} is the old address of another post (it redirects "
+                                  "there); choose another slug")
+        if post is not None and post.slug == source.slug:
             self._check_owner(post.source_path, name, source.slug)
             if post.source_hash == source.hash and post.source_path == name:
                 self._standing = self._where_it_stands(post)
@@ -237,7 +249,9 @@ class Importer:
     def _category(self, name: str, slug: str | None = None) -> tuple[Category, bool]:
         slug = str(slug).strip() if slug else slugify(name)
         # A slug renamed or merged away in the browser leads to where the category lives now.
-        category = categories.resolve(slug) or db.session.scalar(select(Category).where(Category.name == name))
+        # The exact name first: an exported post names its category, and another category's slug may
+        # be what this name slugifies to.
+        category = db.session.scalar(select(Category).where(Category.name == name)) or categories.resolve(slug)
         if category is not None:
             if category.name != name and category.id not in categories.browser_owned():
                 category.name = name

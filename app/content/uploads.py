@@ -22,7 +22,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import format_decimal, lazy_gettext as _l
-from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, ImageSequence, UnidentifiedImageError
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -296,12 +296,27 @@ def _decode_and_encode(file_bytes: bytes) -> _Encoded:
 
 
 def _clean(image: Image.Image, fmt: str) -> Image.Image:
-    """A copy in a mode the format can write, carrying no metadata."""
+    """A copy in a mode the format can write, carrying no metadata. A colour profile is applied (the
+    pixels converted to sRGB, what browsers assume) rather than kept: a profile is bytes of the
+    uploader's choosing, and a stored file must hold nothing but pixels."""
+    image = _to_srgb(image)
     if image.mode not in WRITABLE_MODES[fmt]:
         image = image.convert(WRITABLE_MODES[fmt][-1] if _has_alpha(image) else WRITABLE_MODES[fmt][0])
     image = image.copy()
-    image.info = {key: image.info[key] for key in ("transparency", "icc_profile") if key in image.info}
+    image.info = {key: image.info[key] for key in ("transparency",) if key in image.info}
     return image
+
+
+def _to_srgb(image: Image.Image) -> Image.Image:
+    profile = image.info.get("icc_profile")
+    if not profile or image.mode not in ("RGB", "RGBA", "CMYK", "L"):
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+        mode = "RGBA" if image.mode == "RGBA" else "RGB"
+        return ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode=mode)
+    except (ImageCms.PyCMSError, OSError, ValueError):  # not a profile we can apply: the pixels as they are
+        return image
 
 
 def _has_alpha(image: Image.Image) -> bool:
@@ -309,9 +324,7 @@ def _has_alpha(image: Image.Image) -> bool:
 
 
 def _save(image: Image.Image, fmt: str, out) -> None:
-    options = {"exif": b""}  # never an EXIF block, whatever Pillow would carry over
-    if image.info.get("icc_profile"):
-        options["icc_profile"] = image.info["icc_profile"]
+    options = {"exif": b"", "icc_profile": None}  # never an EXIF block or a profile, whatever Pillow would carry over
     if "transparency" in image.info:
         options["transparency"] = image.info["transparency"]
     if fmt == "JPEG":

@@ -32,7 +32,7 @@ def _picking() -> bool:
 
 def _page_arg() -> int:
     value = request.args.get("page", "")
-    return int(value) if value.isdigit() and len(value) < 7 else 1
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 7 else 1
 
 
 def _library(message=None, alt="", status=200, edit_id=None, edit_alt=None, edit_message=None):
@@ -79,12 +79,31 @@ def upload():
 
 
 upload.body_limit = _body_limit  # read by app.errors before anything reads the body: files up to the limit
+upload.takes_files = True  # the only view that does
+
+
+def may_change(item) -> bool:
+    """The library is shared for reading and inserting; changing or deleting an image is for whoever
+    uploaded it and for those who edit every post."""
+    return item.uploaded_by_id == current_user.id or can(current_user, Permission.EDIT_ALL_POSTS)
+
+
+@bp.app_context_processor
+def _library_rights():
+    return {"may_change_image": may_change}
+
+
+def _changeable(upload_id: int):
+    item = uploads.get(upload_id) or abort(404)
+    if not may_change(item):
+        abort(403)
+    return item
 
 
 @bp.post("/editor/images/<int:upload_id>/alt")
 @permission_required(Permission.WRITE_POSTS)
 def update_alt(upload_id: int):
-    item = uploads.get(upload_id) or abort(404)
+    item = _changeable(upload_id)
     alt = request.form.get("alt", "")
     try:
         uploads.update_alt(item, alt)
@@ -98,7 +117,7 @@ def update_alt(upload_id: int):
 @bp.post("/editor/images/<int:upload_id>/delete")
 @permission_required(Permission.WRITE_POSTS)
 def delete(upload_id: int):
-    item = uploads.get(upload_id) or abort(404)
+    item = _changeable(upload_id)
     try:
         uploads.delete(item)
     except UploadError as error:

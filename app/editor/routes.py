@@ -35,10 +35,11 @@ def _own_post(post_id: int):
 
 
 def _version(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+    """An id or version number from a form or the query string; anything else (or beyond 64 bits) is None."""
+    text = str(value).strip() if value is not None else ""
+    if not (text.isascii() and text.isdigit() and len(text) < 19):
         return None
+    return int(text)
 
 
 # --- the list ------------------------------------------------------------------------------------
@@ -47,9 +48,9 @@ def _version(value) -> int | None:
 @permission_required(Permission.WRITE_POSTS)
 def index():
     status = request.args.get("status", "")
-    category_id = request.args.get("category", type=int)
+    category_id = _version(request.args.get("category"))
     q = request.args.get("q", "")
-    page = max(1, min(request.args.get("page", 1, type=int), 100_000))
+    page = max(1, min(_version(request.args.get("page")) or 1, 100_000))
     pagination, rows = editing.list_posts(current_user, status=status, category_id=category_id, q=q, page=page)
     return render_template("editor/index.html", pagination=pagination, rows=rows, status=status,
                            category_id=category_id, q=q, categories=editing.categories(),
