@@ -106,6 +106,18 @@ def test_a_renamed_category_keeps_its_old_address_as_a_301_without_chains_or_loo
     assert actions == ["category.update"] * 3
 
 
+def test_the_feed_of_a_renamed_category_follows_it(client, make, admin):
+    """Feed readers subscribed to the old address keep getting the category's posts."""
+    c = make.category("Netzkultur")
+    make.post("Offen reden", category=c)
+    edit(client, c, name="Netz & Gesellschaft", slug="netz-und-gesellschaft")
+    response = client.get("/category/netzkultur/feed.atom")
+    assert response.status_code == 301
+    assert response.headers["Location"].endswith("/category/netz-und-gesellschaft/feed.atom")
+    assert "Offen reden" in client.get("/category/netz-und-gesellschaft/feed.atom").get_data(as_text=True)
+    assert client.get("/category/never-existed/feed.atom").status_code == 404
+
+
 def test_order_up_and_down_changes_the_navigation(client, make, admin):
     a, b, c = make.category("Alpha", position=0), make.category("Beta", position=1), make.category("Gamma", position=2)
     client.post(f"{LIST}/{c.id}/move", data={"direction": "up"})

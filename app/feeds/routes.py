@@ -1,9 +1,9 @@
-from flask import Response, abort, current_app, render_template
+from flask import Response, abort, current_app, redirect, render_template
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.comments import threads
-from app.content import queries
+from app.content import categories, queries
 from app.extensions import db
 from app.feeds import bp
 from app.feeds.atom import comments_feed as build_comments_feed, posts_feed
@@ -39,7 +39,10 @@ def site_feed():
 
 @bp.get("/category/<slug>/feed.atom")
 def category_feed(slug: str):
-    category = db.session.scalar(select(Category).where(Category.slug == slug)) or abort(404)
+    category = db.session.scalar(select(Category).where(Category.slug == slug))
+    if category is None:  # renamed or merged in the back office: feed readers follow the 301
+        moved = categories.moved_to(f"/category/{slug}") or abort(404)
+        return redirect(f"{moved}/feed.atom", 301)
     body = posts_feed(
         feed_id=absolute_url("blog.category", slug=slug),
         title=f"{current_app.config['SITE_NAME']} – {category.name}",
