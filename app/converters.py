@@ -13,3 +13,13 @@ class BoundedIntegerConverter(IntegerConverter):
     def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
                  signed: bool = False) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def parse_int(value, *, max_digits: int = 18) -> int | None:
+    """A whole number typed into a form or query string, or None: ASCII digits only (`str.isdigit`
+    also takes "²" and other scripts' digits, which `int()` refuses or a database cannot compare),
+    at most `max_digits` of them (18 stays within MAX_ID)."""
+    text = str(value).strip() if value is not None else ""
+    if not (text.isascii() and text.isdigit() and len(text) <= max_digits):
+        return None
+    return int(text)

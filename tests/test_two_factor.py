@@ -158,6 +158,16 @@ def test_a_wrong_code_is_explained_and_kept(app, gina, enabled, clock):
     assert not signed_in(client)
 
 
+def test_a_code_in_other_digits_is_a_wrong_code_not_an_error(app, gina, enabled, clock):
+    """Before: Arabic-Indic or superscript digits passed `isdigit` and made `compare_digest` raise (500)."""
+    client = client_of(app)
+    login(client, "gina")
+    for code in ("١٢٣٤٥٦", "¹²³⁴⁵⁶"):
+        response = second_step(client, code)
+        assert response.status_code == 400 and "wrong or was used already" in html(response)
+    assert not signed_in(client)
+
+
 def test_a_code_is_accepted_once(app, gina, enabled, clock):
     secret, _codes = enabled
     totp = pyotp.TOTP(secret)

@@ -8,6 +8,7 @@ from app import outbox
 from app.admin.backoffice import bp, target_label
 from app.auth.permissions import Permission, permission_required
 from app.content import categories as service
+from app.converters import parse_int
 from app.extensions import db
 from app.models import Category
 
@@ -96,9 +97,8 @@ def move_category(category_id: int):
 @manage_site
 def merge_category(category_id: int):
     source = _category_or_404(category_id)
-    target_id = request.form.get("target", "")
-    number = target_id.isascii() and target_id.isdigit() and len(target_id) < 10
-    target = db.session.get(Category, int(target_id)) if number else None
+    target_id = parse_int(request.form.get("target"))
+    target = db.session.get(Category, target_id) if target_id is not None else None
     if target is None:
         return _edit(source, status=400, merge_error=_("Please choose the category to merge into."))
     name, into = source.name, target.name

@@ -5,13 +5,14 @@ the drainer, so nobody can time whether an account exists). The links are signed
 die once a password is set (`users.tokens`); opening one (GET) changes nothing, as mail scanners
 open links.
 """
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import outbox
 from app.auth.forms import ForgotPasswordForm, SetPasswordForm
 from app.auth.routes import _finish_sign_in, bp
+from app.comments.browser_state import fresh_session
 from app.extensions import db, limiter
 from app.users import sessions, tokens
 from app.users.mails import queue_password_reset
@@ -84,10 +85,7 @@ def accept_invite(token: str):
             if current_user.is_authenticated:  # someone else was signed in in this browser: that sign-in ends
                 sessions.end(current_user.login_token)
             db.session.commit()
-            own = session.get("own_comments")
-            session.clear()  # whoever was signed in in this browser before: a fresh session for the new member
-            if own:
-                session["own_comments"] = own
+            fresh_session()  # whoever was signed in in this browser before: a fresh session for the new member
             flash(_("Welcome! Your password is set and you are signed in."), "success")
             return _finish_sign_in(user, remember=False, target="")
     status = 400 if request.method == "POST" else 200

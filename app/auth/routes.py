@@ -21,6 +21,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.forms import ForgotPasswordForm, LoginForm, PasswordForm, TwoFactorCodeForm
 from app.auth.permissions import Permission, can, login_required
+from app.comments.browser_state import fresh_session
 from app.extensions import db, limiter
 from app.models import User
 from app.urls import safe_next
@@ -89,10 +90,7 @@ def login():
         valid = (user.check_password(form.password.data) if user
                  else check_password_hash(_DUMMY_HASH, form.password.data))
         if valid and user.is_active:
-            own = session.get("own_comments")
-            session.clear()  # a fresh session (and CSRF token) for the signed-in user
-            if own:
-                session["own_comments"] = own
+            fresh_session()
             remember, target = bool(form.remember.data), safe_next(form.next.data, fallback="")
             if two_factor.enabled(user):  # not signed in yet: the code comes first
                 session[PENDING] = {"u": user.id, "name": user.username, "t": int(time.time()),

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.blog import bp, staff_tools
 from app.comments import browser_state as reader, service as comment_service, threads
-from app.content import editing, queries
+from app.content import editing, posts_admin, queries
 from app.extensions import db
 from app.i18n import site_timezone
 from app.models import Category, Comment, Page, Tag, User, utcnow
@@ -44,7 +44,7 @@ def post(slug: str):
     if post is not None:
         return render_post_page(post)
     hidden = editing.post_by_slug(slug)  # a draft or not yet due: its staff see it, with a banner
-    if hidden is not None and current_user.is_authenticated and editing.can_edit(current_user, hidden):
+    if hidden is not None and current_user.is_authenticated and posts_admin.may_edit(current_user, hidden):
         return render_post_page(hidden, unpublished=True)
     moved = editing.redirect_for(editing.post_path(slug))  # the slug was changed after publication
     # Only to a post readers may see: the new address of a post taken back to draft stays secret.

@@ -4,10 +4,9 @@ moderators) the queue's actions under each comment with the thread's pending com
 Readers never get any of it: the pending comments are loaded only when `sees_pending()` is true,
 and signed-in pages are `no-store` (app/security.py).
 """
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from app.auth.permissions import Permission, can, permission_required
 from app.blog import bp
@@ -23,14 +22,8 @@ def sees_pending() -> bool:
 
 
 def edit_url(post: Post) -> str:
-    """The editor's page for the post (built by hand until the editor blueprint is registered)."""
-    if "editor.edit" in current_app.view_functions:
-        for argument in ("post_id", "id"):
-            try:
-                return url_for("editor.edit", **{argument: post.id})
-            except BuildError:
-                continue
-    return f"/editor/{post.id}"
+    """The editor's page for the post."""
+    return url_for("editor.edit", post_id=post.id)
 
 
 @bp.app_context_processor

@@ -36,6 +36,14 @@ def remember_own(comment_id: int) -> None:
     session[OWN_KEY] = ids[-OWN_LIMIT:]
 
 
+def fresh_session() -> None:
+    """A new session (and CSRF token) at a sign-in, keeping the comments this browser wrote."""
+    own = session.get(OWN_KEY)
+    session.clear()
+    if own:
+        session[OWN_KEY] = own
+
+
 def form_timestamp() -> str:
     """A signed time for the form (how fast it comes back tells people from bots) and a one-time
     key (the same form sent twice, a double click, is stored once: a unique column)."""

@@ -91,11 +91,6 @@ class Settings:
 
 # --- who may do what -----------------------------------------------------------------------------
 
-def can_edit(user, post: Post) -> bool:
-    """Editors and admins edit every post; authors their own (one rule with the post page's staff tools)."""
-    return posts_admin.may_edit(user, post)
-
-
 def may_publish(user, settings: Settings) -> bool:
     """Publish and schedule: editors and admins; authors when the site allows it."""
     return can(user, Permission.PUBLISH_POSTS) or (settings.authors_may_publish and can(user, Permission.WRITE_POSTS))
@@ -353,7 +348,7 @@ def save(user: User, data: PostInput, settings: Settings, *, now: datetime, post
     post.published_at = checked["published_at"] if live else data.published_at
     post.category = checked["category"]
     try:
-        post.tags = [_tag(name) for name in data.tags]
+        post.tags = [tag_named(name) for name in data.tags]
         post.updated_at = now
         if not new:
             note_content_change(post, before, now=now)
@@ -399,7 +394,8 @@ def _stale(post: Post, data: PostInput) -> StaleEdit:
     return StaleEdit(post=post, latest=latest, diff=diff_lines(theirs, _text_of_input(data)))
 
 
-def _tag(name: str) -> Tag:
+def tag_named(name: str) -> Tag:
+    """The tag with this name's slug, created when new (the editor and the file import alike)."""
     slug = slugify(name)
     tag = db.session.scalar(select(Tag).where(Tag.slug == slug))
     if tag is None:

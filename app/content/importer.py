@@ -266,12 +266,7 @@ class Importer:
         slug = slugify(name)
         if not slug:
             raise SourceError(f"tag {name!r} has no letters or digits")
-        tag = db.session.scalar(select(Tag).where(Tag.slug == slug))
-        if tag is None:
-            tag = Tag(name=name, slug=slug)
-            db.session.add(tag)
-            db.session.flush()
-        return tag
+        return editing.tag_named(name)
 
     def _author(self, author: str, display_name: str | None) -> User:
         """The user named by `author:`: a user name or a display name (any case), or a new user name."""

@@ -11,6 +11,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app.auth.permissions import Permission, can, permission_required
 from app.content import uploads
 from app.content.uploads import UploadError
+from app.converters import parse_int
 
 bp = Blueprint("images", __name__)
 
@@ -31,8 +32,7 @@ def _picking() -> bool:
 
 
 def _page_arg() -> int:
-    value = request.args.get("page", "")
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 7 else 1
+    return parse_int(request.args.get("page"), max_digits=6) or 1
 
 
 def _library(message=None, alt="", status=200, edit_id=None, edit_alt=None, edit_message=None):

@@ -6,7 +6,8 @@ from wtforms import SelectChoice
 
 from app import markup
 from app.auth.permissions import Permission, permission_required
-from app.content import editing
+from app.content import editing, posts_admin
+from app.converters import parse_int
 from app.editor import bp
 from app.editor.forms import STATUS_LABELS, ActionForm, PostForm, PreviewForm
 from app.i18n import site_timezone
@@ -29,17 +30,11 @@ def editing_settings() -> editing.Settings:
 def _own_post(post_id: int):
     """The post, if it exists (404) and the user may edit it (403)."""
     post = editing.get_post(post_id) or abort(404)
-    if not editing.can_edit(current_user, post):
+    if not posts_admin.may_edit(current_user, post):
         abort(403)
     return post
 
 
-def _version(value) -> int | None:
-    """An id or version number from a form or the query string; anything else (or beyond 64 bits) is None."""
-    text = str(value).strip() if value is not None else ""
-    if not (text.isascii() and text.isdigit() and len(text) < 19):
-        return None
-    return int(text)
 
 
 # --- the list ------------------------------------------------------------------------------------
@@ -48,9 +43,9 @@ def _version(value) -> int | None:
 @permission_required(Permission.WRITE_POSTS)
 def index():
     status = request.args.get("status", "")
-    category_id = _version(request.args.get("category"))
+    category_id = parse_int(request.args.get("category"))
     q = request.args.get("q", "")
-    page = max(1, min(_version(request.args.get("page")) or 1, 100_000))
+    page = max(1, min(parse_int(request.args.get("page")) or 1, 100_000))
     pagination, rows = editing.list_posts(current_user, status=status, category_id=category_id, q=q, page=page)
     return render_template("editor/index.html", pagination=pagination, rows=rows, status=status,
                            category_id=category_id, q=q, categories=editing.categories(),
@@ -89,7 +84,7 @@ def _input(form: PostForm) -> tuple[editing.PostInput, dict]:
                                    "31.12.2026 18:30 (or pick one).", value=(form.published_at.data or "")[:40])
     data = editing.PostInput(
         title=form.title.data or "", body_md=form.body.data or "", slug=(form.slug.data or "").strip(),
-        summary=form.summary.data or "", category_id=_version(form.category.data),
+        summary=form.summary.data or "", category_id=parse_int(form.category.data),
         tags=editing.split_tags(form.tags.data or ""), lang=form.lang.data or "", status=form.status.data or "",
         comments_open=bool(form.comments_open.data), published_at=published_at,
     )
@@ -122,7 +117,7 @@ def _submit(form: PostForm, post=None):
         return _show(form, post, status=422)
     try:
         saved = editing.save(current_user, data, editing_settings(), now=utcnow(), post=post,
-                             loaded_version=_version(form.version.data))
+                             loaded_version=parse_int(form.version.data))
     except editing.EditError as exc:
         _field_errors(form, exc.errors)
         return _show(form, post, status=422)
@@ -227,7 +222,7 @@ def restore(post_id: int, rev_id: int):
     form = ActionForm()
     try:
         editing.restore(post, revision, current_user, editing_settings(), now=utcnow(),
-                        loaded_version=_version(form.version.data))
+                        loaded_version=parse_int(form.version.data))
     except editing.StaleEdit:
         flash(_("Someone saved this post meanwhile. Please look at the revisions again before restoring."), "error")
         return redirect(url_for("editor.revisions", post_id=post_id))
@@ -268,7 +263,7 @@ def toggle_comments(post_id: int):
     is_open = request.form.get("open") == "1"
     try:
         editing.set_comments_open(post, current_user, is_open, editing_settings(), now=utcnow(),
-                                  loaded_version=_version(form.version.data))
+                                  loaded_version=parse_int(form.version.data))
     except editing.StaleEdit:
         flash(_("Someone saved this post meanwhile; nothing was changed. Please try again."), "error")
     except editing.EditError as exc:

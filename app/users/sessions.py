@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
+from app.converters import parse_int
 from app.extensions import db
 from app.models import LoginSession, User, utcnow
 
@@ -26,11 +27,12 @@ def start(user: User, *, lifetime: timedelta) -> str:
 def load(cookie_id: str) -> User | None:
     """The active user a cookie's "<user id>:<token>" names, if that sign-in is still open."""
     number, _sep, token = (cookie_id or "").partition(":")
-    if not number.isdigit() or len(number) > 18 or not token or len(token) > 100:
+    user_id = parse_int(number)
+    if user_id is None or not token or len(token) > 100:
         return None
     user = db.session.scalar(
         select(User).join(LoginSession, LoginSession.user_id == User.id)
-        .where(User.id == int(number), LoginSession.token_hash == LoginSession.hash(token),
+        .where(User.id == user_id, LoginSession.token_hash == LoginSession.hash(token),
                LoginSession.expires_at > utcnow())
     )
     if user is not None:

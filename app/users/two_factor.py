@@ -48,7 +48,7 @@ def qr_data_uri(uri: str) -> str:
 def matching_step(secret: str, code: str, at: float | None = None) -> int | None:
     """The time step whose code `code` is (current ± drift), or None."""
     code = "".join((code or "").split())
-    if not (code.isdigit() and len(code) == 6):
+    if not (code.isascii() and code.isdigit() and len(code) == 6):  # compare_digest refuses other digits
         return None
     totp = pyotp.TOTP(secret)
     current = totp.timecode(clock() if at is None else at)
