@@ -1,4 +1,6 @@
 """Comment rules in the browser: stored as settings over app/config.py, audited, followed at once."""
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -134,6 +136,16 @@ def test_saving_the_same_values_records_nothing_and_reset_goes_back_to_the_defau
     assert db.session.scalar(select(Setting)) is None
     events = db.session.scalars(select(AdminEvent).order_by(AdminEvent.id)).all()
     assert [(e.before, e.after, e.note) for e in events] == [(2, 7, ""), (7, 2, "reset")]
+
+
+def test_the_rules_page_lists_each_change_with_who_and_which_rule(client, admin):
+    assert "audit-table" not in client.get(RULES).get_data(as_text=True)  # nothing changed yet
+    client.post(RULES, data=form(max_links="7"))
+    client.post(f"{RULES}/reset")
+    page = client.get(RULES).get_data(as_text=True)
+    rows = re.findall(r"<tr>\s*<td><time.*?</tr>", page, re.S)
+    assert len(rows) == 2 and all("Rita Root" in row and ("Link-Grenze" in row or "Link limit" in row) for row in rows)
+    assert sum('class="pill"' in row for row in rows) == 1  # the reset is marked
 
 
 def test_rules_are_read_in_one_query_and_a_hand_edited_value_falls_back(app, count_queries):
