@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup translations translations-update browser clean
+.PHONY: run test setup translations translations-update browser servers clean
 
 ## run: set up, build the demo database (SQLite + posts/) and serve on http://127.0.0.1:5000
 # The demo's own address, so links in pages and mails point at it (a deployment sets its own).
@@ -23,10 +23,16 @@ run: setup
 	@echo "Serving on http://$(HOST):$(PORT)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-## test: set up (Python packages, Chromium for browser tests), lint (ruff, settings in pyproject.toml) and run the whole suite
-test: setup $(VENV)/.dev browser
+## test: set up (Python packages, Chromium, PostgreSQL, Redis, nginx), lint (ruff) and run the whole suite twice:
+## on the embedded default (SQLite, Whoosh) and on PostgreSQL with Redis, each on throwaway servers (tests/services.py)
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+TEST_WORKERS ?= 2
+test: setup $(VENV)/.dev browser servers
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	@echo "== the whole suite on SQLite (Redis only for the Redis tests) =="
+	$(BIN)/python -m tests.services --redis -- $(PYTEST)
+	@echo "== the whole suite on PostgreSQL with Redis =="
+	$(BIN)/python -m tests.services --postgresql --redis -- $(PYTEST)
 
 setup: $(VENV)/.runtime translations
 
@@ -51,6 +57,18 @@ translations-update: $(VENV)/.runtime
 ## browser: Debian's Chromium for the end-to-end tests (never a downloaded browser)
 browser:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+## servers: Debian's PostgreSQL, Redis and nginx for the tests beyond one machine (started by the tests, not as services)
+servers:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || missing="$$missing redis-server"; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  for unit in postgresql redis-server nginx; do $(SUDO) service $$unit stop >/dev/null 2>&1 || true; done; \
+	fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -15,6 +15,7 @@ from app.content.publishing import apply_post_body
 from app.content.slugs import slugify
 from app.extensions import db
 from app.models import Category, Post, PostStatus, Role, Tag, User
+from tests import databases
 
 # The SMTP fixtures (`smtp`, `dead_port`) for every test module, without an import that would shadow them.
 pytest_plugins = ["tests.smtp"]
@@ -24,7 +25,8 @@ DEMO_POSTS = PROJECT_ROOT / "posts"
 
 def make_settings(data_dir: Path, **overrides) -> dict:
     settings = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
-    settings.update(DATA_DIR=str(data_dir), **overrides)
+    settings.update(DATA_DIR=str(data_dir), **databases.settings())
+    settings.update(overrides)
     return settings
 
 
@@ -63,10 +65,23 @@ def app(tmp_path):
     app = create_app(make_settings(tmp_path / "data"))
     app.test_client_class = IsolatedClient
     with app.app_context():
-        db.create_all()
+        databases.reset(db)
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A real Redis server: the one `python -m tests.services --redis` started, else one of our own."""
+    from tests import services
+
+    given = os.environ.get(services.REDIS_ENV)
+    if given:
+        yield given
+        return
+    with services.redis(tmp_path_factory.mktemp("redis")) as url:
+        yield url
 
 
 @pytest.fixture

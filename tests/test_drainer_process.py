@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import databases
 from tests.smtp import SMTPServer, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,6 +55,9 @@ def site(tmp_path):
     env.update(BLOG_DATA_DIR=str(tmp_path), BLOG_SECRET_KEY="drainer-test-secret",
                BLOG_SITE_URL=f"http://127.0.0.1:{port}", BLOG_MAIL_SERVER=smtp.host, BLOG_MAIL_PORT=str(smtp.port),
                BLOG_MAIL_SENDER="blog@example.org", BLOG_OUTBOX_POLL_SECONDS="0.2")
+    database = databases.fresh_url()  # the PostgreSQL pass: a database of its own
+    if database:
+        env["BLOG_DATABASE_URL"] = database
     flask = [str(BIN / "flask"), "--app", "wsgi"]
     for args in (["db", "upgrade"], ["posts", "import"], ["search", "rebuild"]):
         subprocess.run([*flask, *args], env=env, cwd=ROOT, check=True, capture_output=True, timeout=120)

@@ -27,6 +27,7 @@ from app.comments.notifications import token_for
 from app.extensions import db
 from app.models import CannedResponse, CommentStatus, Page, Role, Subscription, User, utcnow
 from app.search import index as search
+from tests import databases
 from tests.comment_helpers import FORM, add_comment
 from tests.conftest import Factory, IsolatedClient, make_settings
 
@@ -90,6 +91,9 @@ def _build_site(tmp_path_factory, **overrides) -> Site:
         for key in list(os.environ):
             if key.startswith("BLOG_"):  # a developer's settings must not change the walk
                 env.delenv(key)
+        database = databases.fresh_url()  # PostgreSQL: a database of its own, not the one tests empty
+        if database:
+            overrides["DATABASE_URL"] = database
         app = create_app(make_settings(tmp_path_factory.mktemp("no500") / "data", **overrides))
     app.test_client_class = IsolatedClient
     with app.app_context():

@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.config import PROJECT_ROOT
 from app.extensions import db
+from tests import databases
 from tests.conftest import make_settings
 
 E2E_DIR = Path(__file__).resolve().parent
@@ -147,7 +148,8 @@ def serving(data_dir: Path, **settings):
         for key in list(os.environ):
             if key.startswith("BLOG_"):
                 mp.delenv(key)
-        app = create_app(make_settings(data_dir, **settings))
+        settings.setdefault("DATABASE_URL", databases.fresh_url())  # PostgreSQL: a database of its own
+        app = create_app(make_settings(data_dir, **{key: value for key, value in settings.items() if value}))
 
     with app.app_context():
         upgrade()  # the schema the way production gets it: through the migrations
