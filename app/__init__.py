@@ -17,6 +17,8 @@ def create_app(config: dict | type | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     settings.finalize(app.config)
+    from app.search.index import check_backend  # SEARCH_BACKEND = "postgresql" on SQLite fails here, not per request
+    check_backend(app.config)
     if app.config["PROXY_COUNT"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

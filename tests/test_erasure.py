@@ -52,6 +52,9 @@ def traces_on_disk(root: Path) -> dict[str, list[str]]:
 
 @pytest.fixture
 def search_app(app):
+    # These tests look into the index files for the erased words (tests/test_search_postgresql.py
+    # checks the PostgreSQL backend's erasure), so they search with Whoosh on either database.
+    app.config["SEARCH_BACKEND"] = "whoosh"
     app.config["SEARCH_REBUILD_PROCESSES"] = 1  # tiny indexes: forking writer processes costs more than it saves
     yield app
     index.close()

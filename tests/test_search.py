@@ -1,4 +1,10 @@
-"""Full-text search (issue 5): analyzers, what readers may find, index updates, failures, bad input."""
+"""Full-text search (issue 5): analyzers, what readers may find, index updates, failures, bad input.
+
+The tests run on the configured backend: Whoosh on SQLite, PostgreSQL search in the PostgreSQL
+pass (`tests/databases.settings`). Tests of Whoosh internals (analyzers, pickles, files, its write
+lock) use `whoosh_app`, so they run in both passes; what only PostgreSQL search has is in
+test_search_postgresql.py.
+"""
 import ast
 import multiprocessing
 import pickle
@@ -7,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 
 from app.config import PROJECT_ROOT
 from app.content.publishing import apply_post_body
@@ -30,6 +36,27 @@ def search_app(app):
     app.config["SEARCH_REBUILD_PROCESSES"] = 1  # tiny indexes: forking writer processes costs more than it saves
     yield app
     index.close()
+    if app.config["SEARCH_BACKEND"] == "postgresql":
+        remove_index(app)  # each app has a schema of its own: leave none behind
+
+
+@pytest.fixture
+def whoosh_app(search_app):
+    """For tests of Whoosh's own files and locks: Whoosh whatever the database."""
+    search_app.config["SEARCH_BACKEND"] = "whoosh"
+    return search_app
+
+
+def remove_index(app) -> None:
+    """The index gone as if never built: Whoosh's directory, or PostgreSQL search's schema."""
+    if app.config["SEARCH_BACKEND"] == "postgresql":
+        from app.search.postgresql.schema import schema_name
+
+        db.session.rollback()
+        with db.engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema_name()}" CASCADE'))
+    else:
+        shutil.rmtree(index.location())
 
 
 @pytest.fixture
@@ -81,6 +108,21 @@ def _imports_whoosh(path: Path) -> bool:
         if any(name == "whoosh" or name.startswith("whoosh.") for name in names):
             return True
     return False
+
+
+FULL_TEXT_SQL = ("to_tsvector", "tsquery", "ts_headline", "ts_rank", "tsvector", "similarity(", "pg_trgm")
+POSTGRESQL_BACKEND = PROJECT_ROOT / "app/search/postgresql"
+
+
+def test_only_the_postgresql_backend_writes_full_text_sql():
+    offenders = [str(path.relative_to(PROJECT_ROOT)) for path in [*(PROJECT_ROOT / "app").rglob("*.py"),
+                                                                    *(PROJECT_ROOT / "bench").rglob("*.py")]
+                 if POSTGRESQL_BACKEND not in path.parents
+                 and any(word in path.read_text(encoding="utf-8") for word in FULL_TEXT_SQL)]
+    assert offenders == []
+    assert "ts_headline" in (POSTGRESQL_BACKEND / "snippets.py").read_text(encoding="utf-8")  # the check sees it
+    assert not _imports_whoosh(POSTGRESQL_BACKEND / "searching.py")
+    assert not any(_imports_whoosh(path) for path in POSTGRESQL_BACKEND.rglob("*.py"))
 
 
 def test_only_the_whoosh_backend_imports_whoosh():
@@ -396,7 +438,8 @@ def test_concurrent_writers_lose_nothing(search_app, make, tmp_path):
     index.rebuild()
     workers, per_worker = 4, 8
     ids = [add_comment(post, body=f"Parallelwort{n} gleichzeitig").id for n in range(workers * per_worker)]
-    settings = make_settings(tmp_path / "data")
+    settings = make_settings(tmp_path / "data", SEARCH_BACKEND=search_app.config["SEARCH_BACKEND"],
+                             SEARCH_PG_SCHEMA=search_app.config.get("SEARCH_PG_SCHEMA"))  # the same index
     context = multiprocessing.get_context("fork")
     barrier, errors = context.Barrier(workers), context.Queue()
     processes = [context.Process(target=_refresh_in_another_process,
@@ -413,12 +456,12 @@ def test_concurrent_writers_lose_nothing(search_app, make, tmp_path):
     assert index.status()["pending"] == 0
 
 
-def test_a_busy_lock_queues_the_change_and_the_next_update_applies_it(search_app, make):
+def test_a_busy_lock_queues_the_change_and_the_next_update_applies_it(whoosh_app, make):
     post = make.post("Gesperrt")
     first = add_comment(post, body="Wartewort eins", status=CommentStatus.APPROVED)
     index.rebuild()
     second = add_comment(post, body="Wartewort zwei")
-    search_app.config.update(SEARCH_WRITE_TIMEOUT=0.2, SEARCH_WRITE_ATTEMPTS=1)
+    whoosh_app.config.update(SEARCH_WRITE_TIMEOUT=0.2, SEARCH_WRITE_ATTEMPTS=1)
     blocker = opening.open_index(opening.live(index.location()) / index.READER).writer()  # another worker writing
     try:
         index.refresh(comments=[second.id])  # must not raise or hang
@@ -437,7 +480,7 @@ def test_a_missing_index_makes_search_unavailable_until_rebuilt(search_app, make
     assert index.search("Suchwort").unavailable  # never built
     index.rebuild()
     assert index.search("Suchwort").total == 1
-    shutil.rmtree(index.location())
+    remove_index(search_app)
 
     results = index.search("Suchwort")
     assert results.unavailable and results.hits == []
@@ -454,7 +497,7 @@ def test_a_missing_index_makes_search_unavailable_until_rebuilt(search_app, make
 
 
 @pytest.mark.parametrize("target", ["files", "pointer"])
-def test_a_corrupt_index_makes_search_unavailable_until_rebuilt(search_app, make, target):
+def test_a_corrupt_index_makes_search_unavailable_until_rebuilt(whoosh_app, make, target):
     post = make.post("Kaputt", body="Bruchwort im Text.")
     index.rebuild()
     assert index.search("Bruchwort").total == 1
@@ -650,7 +693,10 @@ def test_cli_rebuild_and_status(search_app, make):
     assert "Indexed 1 posts and 0 approved comments" in result.output and "per second" in result.output
     status = runner.invoke(args=["search", "status"])
     assert status.exit_code == 0 and "1 reader documents" in status.output
-    assert Path(index.status()["location"]).name == "search"
+    if search_app.config["SEARCH_BACKEND"] == "whoosh":
+        assert Path(index.status()["location"]).name == "search"
+    else:
+        assert index.status()["location"].startswith("PostgreSQL schema ")
 
 
 def test_similar_answered_never_suggests_the_comment_itself(app, make):
