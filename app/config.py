@@ -50,8 +50,12 @@ class Config:
     COMMENTS_CLOSE_AFTER_DAYS = None  # e.g. 90: comments close by themselves after that many days
     IP_HASH_RETENTION_DAYS = 30  # `comments anonymize` clears IP hashes older than this
     PROXY_COUNT = 0  # reverse proxies in front of the app (X-Forwarded-For hops to trust)
-    RATELIMIT_STORAGE_URI = "memory://"  # e.g. redis://… to share limits between workers
+    RATELIMIT_STORAGE_URI = None  # None: REDIS_URL if set, else a store all workers of this machine share
     RATELIMIT_HEADERS_ENABLED = True  # a 429 says when to try again (Retry-After)
+    # A store that fails (Redis down) must never fail the request, least of all after a comment was
+    # stored: each worker then counts in its own memory until the store answers again.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
 
     # Staff and moderation
     # Failed logins. A browser that signed in to an account before (signed device cookie) is held
@@ -95,6 +99,12 @@ class Config:
     # crash left. "thread": one in each app server process; "off": only `flask outbox drain`.
     OUTBOX_DRAINER = "thread"
     OUTBOX_POLL_SECONDS = 0.5
+
+    # Beyond one machine (docs/DEPLOYMENT.md). Redis, when set, holds what all app servers must
+    # share besides the database: rate limits, login throttling and the page cache.
+    REDIS_URL = None  # e.g. "redis://127.0.0.1:6379/0"
+    REDIS_PREFIX = "dialog"  # namespace of this blog's keys on that server
+    SEARCH_BACKEND = "whoosh"  # "whoosh" (files in DATA_DIR, one machine) or "postgresql" (in the database)
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     WTF_CSRF_TIME_LIMIT = None  # a comment may take longer to write than an hour
@@ -156,6 +166,19 @@ def finalize(config) -> None:
         )
     else:
         config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+
+    # Rate limits: on Redis when there is one (all servers count together), else in a file that all
+    # workers of this machine share (app/ratelimit_store.py).
+    if not config.get("RATELIMIT_STORAGE_URI"):
+        from app.ratelimit_store import uri_for
+
+        config["RATELIMIT_STORAGE_URI"] = config.get("REDIS_URL") or uri_for(data_dir / "ratelimits.sqlite")
+    if config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://", "redis+unix://")):
+        from app import redis_store
+
+        # This blog's namespace, and short timeouts: a Redis that hangs costs a request half a second.
+        config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"key_prefix": redis_store.key("limits", config=config),
+                                                        "socket_timeout": 0.5, "socket_connect_timeout": 0.5})
 
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _stored_secret_key(data_dir / "secret_key")

@@ -12,6 +12,8 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
+from app import ratelimit_store  # noqa: F401  (registers its dialog+sqlite:// storage with `limits`)
+
 # Stable constraint names, so Alembic migrations can find and alter them on every database.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -32,7 +34,8 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 # Limits are declared on the routes that need them (comment form); the key is the client address
-# (set PROXY_COUNT behind a reverse proxy so it is the reader's, not the proxy's).
+# (set PROXY_COUNT behind a reverse proxy so it is the reader's, not the proxy's). Where they are
+# counted (Redis, or a file all workers share) is RATELIMIT_STORAGE_URI, see config.finalize().
 limiter = Limiter(key_func=get_remote_address)
 
 

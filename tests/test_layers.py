@@ -38,6 +38,7 @@ LAYER_OF = [
     ("app/editor/*", "web"),  # the browser editor and the image library (services in app/content/)
     ("app/auth/*", "web"),  # login, password, a sign-in link for a new browser, own notification settings
     ("app/errors.py", "web"),
+    ("app/caching/*", "web"),  # request hooks: the page cache, HTTP validators, compression
     # 2 services: plain functions, no request
     ("app/comments/__init__.py", "services"),
     ("app/comments/service.py", "services"),
@@ -66,6 +67,8 @@ LAYER_OF = [
     ("app/urls.py", "base"),
     ("app/security.py", "base"),
     ("app/converters.py", "base"),
+    ("app/redis_store.py", "base"),  # the optional Redis connection
+    ("app/ratelimit_store.py", "base"),  # Flask-Limiter's storage without Redis
 ]
 
 # Each layer imports only from layers below it (and from its own). So models, being core, import
