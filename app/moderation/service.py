@@ -159,10 +159,16 @@ def _decide(comment: Comment, action: str, *, actor: User | None, reason: str = 
         values["approved_at"] = now
     if to_status != S.PENDING:
         values.update(claimed_by_id=None, claimed_at=None)
+    dropped_edit = comment.pending_body_md if to_status != S.APPROVED and comment.pending_since else None
+    if dropped_edit is not None:  # an edit waits only beside a published comment; its words are kept
+        values.update(pending_body_md=None, pending_body_html=None, pending_since=None)
     unchanged_text = Comment.edited_at.is_(None) if comment.edited_at is None \
         else Comment.edited_at == comment.edited_at
     if not _update(comment, Comment.status == from_status, unchanged_text, **values):
         raise _already(comment, action)
+    if dropped_edit is not None:
+        db.session.add(CommentRevision(comment_id=comment.id, body_md=dropped_edit, kind="rejected", actor=actor,
+                                       created_at=now))
     if comment.flag_count and (staff or to_status in REMOVED):  # decided or gone: its reports are dealt with
         _resolve_reports(comment, now)
     record(comment, action, actor=actor, from_status=from_status, to_status=to_status, reason=reason)
