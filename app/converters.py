@@ -1,7 +1,9 @@
 """URL converters: the app's `<int:…>` takes only values every database can compare with an id."""
 from werkzeug.routing import IntegerConverter, Map
 
-MAX_ID = 2**63 - 1  # the largest signed 64-bit integer: SQLite's INTEGER, PostgreSQL's BIGINT
+# The largest id every database can compare: PostgreSQL's INTEGER (the ids' type there), which is
+# narrower than SQLite's 64 bits. A larger number is simply no id (404), not a database error.
+MAX_ID = 2**31 - 1
 
 
 class BoundedIntegerConverter(IntegerConverter):
@@ -18,8 +20,9 @@ class BoundedIntegerConverter(IntegerConverter):
 def parse_int(value, *, max_digits: int = 18) -> int | None:
     """A whole number typed into a form or query string, or None: ASCII digits only (`str.isdigit`
     also takes "²" and other scripts' digits, which `int()` refuses or a database cannot compare),
-    at most `max_digits` of them (18 stays within MAX_ID)."""
+    at most `max_digits` of them and at most MAX_ID."""
     text = str(value).strip() if value is not None else ""
     if not (text.isascii() and text.isdigit() and len(text) <= max_digits):
         return None
-    return int(text)
+    number = int(text)
+    return number if number <= MAX_ID else None
