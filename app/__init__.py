@@ -34,7 +34,7 @@ def create_app(config: dict | type | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from app import i18n, outbox, security
+    from app import caching, i18n, outbox, security
     from app.users import sessions
 
     db.init_app(app)
@@ -48,6 +48,7 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     security.init_app(app)
     outbox.init_app(app)
+    caching.init_app(app)
 
     @login_manager.user_loader
     def load_user(cookie_id: str):

@@ -54,7 +54,9 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def vary_on_language(response):
-        # The same URL answers in two languages: caches must keep them apart.
-        response.vary.add("Accept-Language")
-        response.vary.add("Cookie")
+        # The same URL answers in two languages, and differently to someone signed in: caches must
+        # keep them apart. Static files and uploads are the same for everyone.
+        if request.endpoint not in ("static", "images.file"):
+            response.vary.add("Accept-Language")
+            response.vary.add("Cookie")
         return response

@@ -1,5 +1,6 @@
 """Security headers on every response, no inline code for the CSP to block, and Host-header safety."""
 import logging
+import re
 import threading
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -148,8 +149,10 @@ def test_everything_a_signed_in_user_gets_is_never_stored(client, make, post):
         assert response.headers["Cache-Control"] == "no-store", path
         assert "Cookie" in response.headers["Vary"]
         assert_security_headers(response)
-    # Static files are the same for everyone: the browser may keep them.
-    assert client.get("/static/css/site.css").headers["Cache-Control"] == "no-cache"
+    # Static files are the same for everyone: the browser may keep them, a fingerprinted URL a year.
+    assert client.get("/static/css/site.css").headers["Cache-Control"] == "public, max-age=300"
+    fingerprinted = re.search(r'href="(/static/css/site\.css\?v=[0-9a-f]+)"', client.get("/").text).group(1)
+    assert client.get(fingerprinted).headers["Cache-Control"] == "public, max-age=31536000, immutable"
 
 
 def test_a_user_who_cannot_be_loaded_gets_no_store_not_a_500(app, client, make, monkeypatch):

@@ -262,7 +262,7 @@ def test_stats_page_for_a_moderator(client, make, moderator):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "Numbers and customer pulse" in html
-    assert 'href="/static/css/stats.css"' in html.split("</head>")[0]
+    assert 'href="/static/css/stats.css?v=' in html.split("</head>")[0]
     assert '<option value="4" selected>' in html
     assert "/moderation/export.csv?weeks=4" in html
     assert html.count('role="img"') == 6 and html.count("<desc") == 6

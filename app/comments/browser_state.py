@@ -47,7 +47,9 @@ def fresh_session() -> None:
 def form_timestamp() -> str:
     """A signed time for the form (how fast it comes back tells people from bots) and a one-time
     key (the same form sent twice, a double click, is stored once: a unique column)."""
-    return _timer().dumps({"t": time.time(), "k": secrets.token_hex(16)})
+    stamp = _timer().dumps({"t": time.time(), "k": secrets.token_hex(16)})
+    g.setdefault("form_timestamps", []).append(stamp)  # the page cache cuts it out of stored pages
+    return stamp
 
 
 def seconds_taken(token: str | None) -> float | None:

@@ -1,0 +1,235 @@
+"""The page cache for anonymous readers: public pages, feeds and the API rendered once per change.
+
+Who gets cached pages: GET/HEAD on the public endpoints below, from a browser whose session holds
+nothing but a CSRF token (so no one signed in, no reader with a comment of their own waiting or
+a message to show). Everyone else gets a fresh page, always. The key is the build (code and
+templates), the language the reader gets, host, path and query.
+
+What is per request in a cached page: the comment form's CSRF token and its signed timer with
+the one-time key. They are cut out when the page is stored and filled in fresh for every reader
+on a hit (two readers never share a form key; a cached page never carries someone's session).
+
+Freshness: an entry holds for the generation it was rendered in (`invalidation.py` moves it on
+at every committed change readers could see) and at most PAGE_CACHE_SECONDS, ending early when a
+scheduled post comes due. Conditional requests (If-None-Match, If-Modified-Since) are answered
+304 from the entry without rendering. A cache that fails (Redis down) means fresh pages, not 500s.
+"""
+import hashlib
+import logging
+import time
+from datetime import UTC, datetime
+from email.utils import formatdate, parsedate_to_datetime
+
+from flask import Flask, Response, current_app, g, request, session
+from sqlalchemy import func, select
+
+from app.caching import fingerprint
+from app.caching.stores import Entry, LocalStore, RedisStore
+
+log = logging.getLogger(__name__)
+
+CACHEABLE_ENDPOINTS = frozenset({
+    "blog.index", "blog.post", "blog.category", "blog.tag", "blog.archive", "blog.archive_month", "blog.page",
+    "feeds.site_feed", "feeds.category_feed", "feeds.comments_feed", "feeds.sitemap", "feeds.robots",
+    "api.post_comments",
+})
+CACHEABLE_TYPES = frozenset({"text/html", "application/json", "application/atom+xml", "application/rss+xml",
+                             "application/xml", "text/xml", "text/plain"})
+# A session holding only these is anonymous and has nothing of its own to show.
+ANONYMOUS_SESSION_KEYS = frozenset({"csrf_token", "_permanent", "_fresh"})  # _fresh: Flask-Login, also for nobody
+KEPT_HEADERS = ("Content-Language", "Link", "X-Robots-Tag")  # a view's own headers worth keeping
+MAX_BODY = 4 * 1024 * 1024
+MAX_QUERY = 512
+CSRF_MARK = b"@@dialog-csrf@@"
+TS_MARK = b"@@dialog-ts@@"
+MARKS = (CSRF_MARK, TS_MARK)
+
+DEFAULTS = {
+    "PAGE_CACHE": True,  # anonymous readers' pages from the cache
+    "PAGE_CACHE_SECONDS": 300,  # longest life of an entry (changes end it at once)
+    "PAGE_CACHE_MEMORY_MB": 64,  # per process, without Redis
+}
+
+
+def init_app(app: Flask) -> None:
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    app.extensions["page_cache"] = (RedisStore(app.config) if app.config.get("REDIS_URL")
+                                    else LocalStore(app.config["DATA_DIR"], app.config["PAGE_CACHE_MEMORY_MB"] << 20))
+    # First of all hooks: a hit needs no limiter, no user loading, no view.
+    app.before_request_funcs.setdefault(None, []).insert(0, _serve_cached)
+    app.after_request(_store)
+
+
+def store():
+    return current_app.extensions["page_cache"]
+
+
+def forget_local() -> None:
+    found = current_app.extensions.get("page_cache")
+    if isinstance(found, LocalStore):
+        found._entries.clear()
+
+
+# --- who gets cached pages ----------------------------------------------------------------------
+
+def _eligible() -> bool:
+    config = current_app.config
+    return (config["PAGE_CACHE"] and request.method in ("GET", "HEAD") and request.endpoint in CACHEABLE_ENDPOINTS
+            and _anonymous() and len(request.query_string) <= MAX_QUERY)
+
+
+def _anonymous() -> bool:
+    if set(session.keys()) - ANONYMOUS_SESSION_KEYS:
+        return False  # signed in, own comments, a message to show
+    return not request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
+
+
+def _key() -> str:
+    from app.i18n import select_locale
+
+    raw = "\n".join((fingerprint.build(), select_locale(), request.host, request.path,
+                     request.query_string.decode("latin-1")))
+    return hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+
+# --- the hit --------------------------------------------------------------------------------------
+
+def _serve_cached():
+    if not _eligible():
+        return None
+    key = _key()
+    try:
+        entry, generation = store().lookup(key)
+    except Exception:  # an unreachable cache means a fresh page
+        log.warning("page cache unavailable; serving fresh", exc_info=True)
+        return None
+    g.page_cache = (key, generation)
+    if entry is None or entry.expires <= time.time():
+        return None
+    g.page_cache_hit = True
+    return _respond(entry)
+
+
+def _respond(entry: Entry) -> Response:
+    if _not_modified(entry):
+        response = Response(status=304)
+    else:
+        body = _filled(entry.body) if entry.fields else entry.body
+        response = Response(body, status=entry.status, content_type=entry.content_type)
+        if entry.gzip_body and _accepts_gzip():
+            response.set_data(entry.gzip_body)
+            response.headers["Content-Encoding"] = "gzip"
+        response.vary.add("Accept-Encoding")
+    for name, value in entry.headers:
+        response.headers[name] = value
+    _validators(response, entry)
+    response.headers["X-Cache"] = "HIT"
+    return response
+
+
+def _filled(body: bytes) -> bytes:
+    from flask_wtf.csrf import generate_csrf
+
+    from app.comments.browser_state import form_timestamp
+
+    if CSRF_MARK in body:
+        body = body.replace(CSRF_MARK, generate_csrf().encode())
+    while TS_MARK in body:
+        body = body.replace(TS_MARK, form_timestamp().encode(), 1)
+    return body
+
+
+def _not_modified(entry: Entry) -> bool:
+    tags = request.if_none_match
+    if tags:
+        return tags.contains_weak(entry.etag) or "*" in tags
+    since = request.headers.get("If-Modified-Since")
+    if since:
+        try:
+            return parsedate_to_datetime(since).timestamp() >= entry.last_modified
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return False
+    return False
+
+
+def _validators(response: Response, entry: Entry) -> None:
+    response.headers["ETag"] = f'W/"{entry.etag}"'
+    response.headers["Last-Modified"] = formatdate(entry.last_modified, usegmt=True)
+    response.headers["Cache-Control"] = "no-cache"  # keep it, but ask each time (a 304 is cheap)
+
+
+def _accepts_gzip() -> bool:
+    return request.accept_encodings["gzip"] > 0
+
+
+# --- the miss: store what was rendered --------------------------------------------------------------
+
+def _store(response: Response) -> Response:
+    state = g.pop("page_cache", None)
+    if state is None or g.get("page_cache_hit"):
+        return response
+    response.headers["X-Cache"] = "MISS"
+    if not _storable(response):
+        return response
+    key, generation = state
+    body = response.get_data()
+    if any(mark in body for mark in MARKS):
+        return response  # someone wrote our marks into a text: never cut anything out of it
+    fields = []
+    token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    if isinstance(token, str) and token and token.encode() in body:
+        body = body.replace(token.encode(), CSRF_MARK)
+        fields.append("csrf")
+    for stamp in g.get("form_timestamps", ()):
+        if stamp.encode() in body:
+            body = body.replace(stamp.encode(), TS_MARK, 1)
+            fields.append("ts")
+    now = time.time()
+    entry = Entry(
+        generation=generation, expires=_expires(now), status=response.status_code,
+        content_type=response.headers.get("Content-Type", "text/html; charset=utf-8"),
+        etag=hashlib.sha256(body).hexdigest()[:32], last_modified=int(now), body=body,
+        fields=fields, headers=[(name, response.headers[name]) for name in KEPT_HEADERS if name in response.headers],
+    )
+    if not fields and len(body) >= 1024:
+        import gzip
+
+        entry.gzip_body = gzip.compress(body, compresslevel=6, mtime=0)
+    try:
+        store().put(key, entry)
+    except Exception:  # not cached this time; the reader still gets the page
+        log.warning("page cache: could not store", exc_info=True)
+    _validators(response, entry)
+    if _not_modified(entry):  # the miss may answer a conditional request too
+        response.status_code = 304
+        response.set_data(b"")
+    return response
+
+
+def _storable(response: Response) -> bool:
+    if response.status_code != 200 or response.direct_passthrough or response.is_streamed:
+        return False
+    if response.mimetype not in CACHEABLE_TYPES or "Set-Cookie" in response.headers:
+        return False
+    cache_control = response.headers.get("Cache-Control", "")
+    if "no-store" in cache_control or "private" in cache_control:
+        return False
+    if response.content_length and response.content_length > MAX_BODY:
+        return False
+    return not (set(session.keys()) - ANONYMOUS_SESSION_KEYS)  # the view may have flashed something
+
+
+def _expires(now: float) -> float:
+    """PAGE_CACHE_SECONDS from now, or sooner when a scheduled post comes due."""
+    from app.extensions import db
+    from app.models import Post, PostStatus
+
+    expires = now + current_app.config["PAGE_CACHE_SECONDS"]
+    due = db.session.scalar(select(func.min(Post.published_at)).where(
+        Post.status == PostStatus.PUBLISHED, Post.published_at > datetime.fromtimestamp(now, UTC)))
+    if due is not None:
+        if due.tzinfo is None:
+            due = due.replace(tzinfo=UTC)
+        expires = min(expires, due.timestamp())
+    return expires
