@@ -99,5 +99,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from app.cli import register
+    from app.cli.backup import backup
 
     register(app)
+    app.cli.add_command(backup)
