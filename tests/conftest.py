@@ -61,11 +61,14 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture
-def app(tmp_path):
-    app = create_app(make_settings(tmp_path / "data"))
+def app(request, tmp_path):
+    # `@pytest.mark.embedded`: a test about the embedded default itself (SQLite's files and
+    # pragmas) runs on it in the PostgreSQL pass too.
+    embedded = request.node.get_closest_marker("embedded") is not None
+    app = create_app(make_settings(tmp_path / "data", **(databases.EMBEDDED if embedded else {})))
     app.test_client_class = IsolatedClient
     with app.app_context():
-        databases.reset(db)
+        databases.reset(db, embedded=embedded)
         yield app
         db.session.remove()
         db.engine.dispose()
@@ -180,6 +183,7 @@ def make(app):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "post(title, **fields): what the `post` fixture makes (make.post arguments)")
+    config.addinivalue_line("markers", "embedded: the `app` fixture runs on SQLite, Whoosh and no Redis in both passes")
 
 
 @pytest.fixture

@@ -53,9 +53,25 @@ def fresh_url() -> str | None:
     return _create(f"dialog_{_WORKER}_{os.getpid()}_{next(_numbers)}")
 
 
-def reset(db) -> None:
+# The embedded default whatever the pass (`@pytest.mark.embedded`): a SQLite file in the data dir.
+EMBEDDED = {"DATABASE_URL": None, "SEARCH_BACKEND": "whoosh", "REDIS_URL": None}
+
+
+def unreachable_url(tmp_path) -> str:
+    """A database that does not answer, on the pass's kind of database."""
+    if ON_POSTGRESQL:
+        from tests.services import free_port
+
+        return f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/gone?connect_timeout=2"
+    return f"sqlite:///{tmp_path}/missing/dir/db.sqlite"
+
+
+def reset(db, *, embedded: bool = False) -> None:
     """The schema, with every table empty (PostgreSQL) — or simply the schema (a new SQLite file)."""
-    if not ON_POSTGRESQL:
+    from app.comments import service
+
+    service._team_cache.clear()  # kept per database URL for half a minute: the tests share one URL
+    if not ON_POSTGRESQL or embedded:
         db.create_all()
         return
     db.create_all()  # cheap when the tables exist: one catalogue query

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
+from tests import databases
 from tests.conftest import make_settings
 
 
@@ -47,6 +48,7 @@ def test_no_secret_key_in_code():
     assert Config.SECRET_KEY is None
 
 
+@pytest.mark.embedded
 def test_sqlite_runs_with_wal_normal_sync_and_busy_timeout(app):
     assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     assert db.session.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
@@ -60,13 +62,13 @@ def test_healthz_ok(client):
 
 
 def test_healthz_503_when_the_database_does_not_answer(tmp_path):
-    app = create_app(make_settings(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/missing/dir/db.sqlite"))
+    app = create_app(make_settings(tmp_path, DATABASE_URL=databases.unreachable_url(tmp_path)))
     response = app.test_client().get("/healthz")
     assert response.status_code == 503 and response.json["database"] == "unavailable"
 
 
 def test_404_page_in_layout_even_when_the_database_is_down(tmp_path):
-    app = create_app(make_settings(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/missing/dir/db.sqlite",
+    app = create_app(make_settings(tmp_path, DATABASE_URL=databases.unreachable_url(tmp_path),
                                    PROPAGATE_EXCEPTIONS=False))
     response = app.test_client().get("/posts/x")
     assert response.status_code in (404, 500)
@@ -74,9 +76,11 @@ def test_404_page_in_layout_even_when_the_database_is_down(tmp_path):
 
 
 def test_500_page_is_in_the_layout_and_rolls_back(app, client):
+    db.session.execute(text("CREATE TABLE IF NOT EXISTS scratch (x INTEGER)"))  # committed: PostgreSQL's DDL
+    db.session.commit()  # would roll back with the rest
+
     @app.get("/boom")
     def boom():
-        db.session.execute(text("CREATE TABLE IF NOT EXISTS scratch (x INTEGER)"))
         db.session.execute(text("INSERT INTO scratch VALUES (1)"))
         raise RuntimeError("kaputt")
 
@@ -95,7 +99,8 @@ def test_405_is_answered_in_the_layout(client):
 
 def test_migrations_build_exactly_the_models(tmp_path):
     """`flask db upgrade` is the production path: it must create what the models describe."""
-    app = create_app(make_settings(tmp_path))
+    app = create_app(make_settings(tmp_path, **({"DATABASE_URL": databases.fresh_url()} if databases.ON_POSTGRESQL
+                                                 else {})))
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:

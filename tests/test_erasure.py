@@ -134,6 +134,7 @@ def erase(client, mod):
 
 # --- nothing left on disk -------------------------------------------------------------------------
 
+@pytest.mark.embedded  # the files of the embedded default (PostgreSQL keeps old row versions until VACUUM)
 def test_erasure_leaves_no_trace_in_any_file_under_the_data_dir(search_app, client, mod, story):
     data_dir = Path(search_app.config["DATA_DIR"])
     slug = story["post"].slug
@@ -216,6 +217,7 @@ def test_the_search_index_files_are_rewritten_only_where_she_was(search_app, mak
     assert set(segments) & set(after), "segments without her documents are left as they were"
 
 
+@pytest.mark.embedded
 def test_sqlite_overwrites_deleted_content(app):
     assert db.session.execute(text("PRAGMA secure_delete")).scalar() == 1
     # Some builds (Debian's) have it on by default, others (python.org, macOS) not: it must not depend on that.

@@ -30,7 +30,7 @@ def test_two_saves_racing_for_one_slug_give_a_message_not_a_500(app, make, clien
             conn.execute(text("INSERT INTO posts (slug, title, summary, lang, body_md, body_html, toc, "
                               "reading_minutes, status, created_at, updated_at, comments_open, version, author_id) "
                               "VALUES ('ueber-stoerungen', 'x', '', 'de', '', '', '[]', 1, 'draft', "
-                              "'2026-01-01 00:00:00', '2026-01-01 00:00:00', 1, 1, :a)"), {"a": other.id})
+                              "'2026-01-01 00:00:00', '2026-01-01 00:00:00', TRUE, 1, :a)"), {"a": other.id})
         return checked
 
     monkeypatch.setattr(editing, "_validate", validate_then_lose_the_race)
