@@ -25,8 +25,8 @@ run: setup
 
 ## test: set up (Python packages, Chromium, PostgreSQL, Redis, nginx), lint (ruff) and run the whole suite twice:
 ## on the embedded default (SQLite, Whoosh) and on PostgreSQL with Redis, each on throwaway servers (tests/services.py)
-PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 TEST_WORKERS ?= 2
+PYTEST = $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 test: setup $(VENV)/.dev browser servers
 	$(BIN)/ruff check .
 	@echo "== the whole suite on SQLite (Redis only for the Redis tests) =="

@@ -16,7 +16,6 @@ workers (each with its outbox drainer thread) on 127.0.0.1.
 4. Mail outage: an SMTP server that accepts and never answers; one approval with a subscriber.
 """
 import argparse
-import http.cookiejar
 import os
 import re
 import secrets
@@ -27,7 +26,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -36,7 +34,8 @@ sys.path[0] = str(ROOT)  # not bench/ (its queue.py would shadow the standard li
 
 from itsdangerous import URLSafeTimedSerializer  # noqa: E402
 
-BIN = ROOT / ".venv" / "bin"
+from bench.common import BIN, Browser, csrf, free_port, run  # noqa: E402
+
 SECRET = "bench-secret-" + secrets.token_hex(8)
 PASSWORD = "bench password 123"
 
@@ -66,47 +65,6 @@ function done(summary, latency, requests)
     latency:percentile(50) / 1000, latency:percentile(99) / 1000))
 end
 """
-
-
-def run(args, env, **kw):
-    return subprocess.run(args, env=env, cwd=ROOT, check=True, capture_output=True, text=True, **kw)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Browser:
-    """A cookie-keeping HTTP client that does not follow redirects (the POST is what is measured)."""
-
-    class _NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *a, **kw):
-            return None
-
-    def __init__(self, base: str):
-        self.base, self.jar = base, http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), self._NoRedirect)
-
-    def get(self, path: str) -> str:
-        with self.opener.open(self.base + path, timeout=30) as response:
-            return response.read().decode()
-
-    def post(self, path: str, data: dict | list) -> int:
-        body = urllib.parse.urlencode(data).encode()
-        try:
-            with self.opener.open(self.base + path, data=body, timeout=60) as response:
-                return response.status
-        except urllib.error.HTTPError as exc:
-            return exc.code
-
-    def cookie_header(self) -> str:
-        return "; ".join(f"{c.name}={c.value}" for c in self.jar)
-
-
-def csrf(page: str) -> str:
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
 
 
 def db_scalar(data: Path, sql: str):
