@@ -341,6 +341,7 @@ def main() -> None:
             from tests import services
 
             env["BLOG_DATABASE_URL"] = db_url = stack.enter_context(services.postgresql(work / "postgresql"))
+            env["BLOG_SEARCH_BACKEND"] = "postgresql"  # the deployment shape: search in the shared database
         else:
             db_url = f"sqlite:///{data / 'dialog.db'}"
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
