@@ -13,10 +13,10 @@ from flask import current_app
 
 from app.search import postgresql
 from app.search.results import KINDS, SORTS, Hit, RebuildSummary, Results, Similar
+from app.search.steps import Unavailable  # both backends raise this one
 from app.search.storage import RebuildRunning, location
 from app.search.whoosh import opening, rebuild as whoosh_rebuild, searching, similar, writing
 from app.search.whoosh.analysis import ANALYZERS, CachedStemFilter, FoldFilter
-from app.search.whoosh.opening import Unavailable  # the Whoosh backend's; postgresql.Unavailable is its own
 from app.search.whoosh.schema import READER, SCHEMA_VERSION, STAFF
 from app.search.whoosh.searching import MAX_PAGE
 

@@ -28,11 +28,12 @@ By concern: `schema.py` names, DDL, rows, locks; `opening.py` `Unavailable`; `wr
 `staff_search`; `snippets.py` ts_headline; `suggestions.py` "did you mean"; `similar.py`
 `similar_answered`; `rebuild.py` `rebuild`, `status`.
 """
-from app.search.postgresql.opening import Unavailable, close
+from app.search.postgresql.opening import close
 from app.search.postgresql.rebuild import rebuild, status
 from app.search.postgresql.searching import MAX_PAGE, search, staff_search
 from app.search.postgresql.similar import similar_answered
 from app.search.postgresql.writing import purge, refresh
+from app.search.steps import Unavailable
 
 __all__ = ["MAX_PAGE", "Unavailable", "close", "purge", "rebuild", "refresh", "search", "similar_answered",
            "staff_search", "status"]

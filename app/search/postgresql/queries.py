@@ -7,34 +7,15 @@ combined with `&&`; PostgreSQL hands back each language's tsquery as text, which
 Whoosh analyzers do ("für" is one, and so is "in"): a word that is one in a language is left out
 of that language's query.
 """
-import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import text
 
 from app.search.postgresql.schema import CONFIGS, LANGS, lang_of, live_tables_exist, table
-from app.search.results import Results
-from app.search.settings import setting
-from app.search.text import clean_query, fold, parse_query
+from app.search.text import fold
 
-log = logging.getLogger(__name__)
-
-CHECK_AT_LEAST = 50  # hits checked on any page (see the Whoosh backend's `checked_page`)
 _EMPTY = "CAST('' AS tsquery)"
 _SPELT_OUT = (("ae", "ä"), ("oe", "ö"), ("ue", "ü"))
-
-
-def prepare(q: str | None, results: Results) -> tuple[list[list[str]], bool]:
-    """The query's words and phrases (with notices on `results`); False when there is nothing to search."""
-    text_, shortened = clean_query(q, int(setting("SEARCH_MAX_QUERY_LENGTH")))
-    results.query = text_
-    items, too_many = parse_query(text_, int(setting("SEARCH_MAX_TERMS")))
-    if shortened or too_many:
-        results.notices += ("shortened",)
-    if not text_:
-        results.state = "empty"
-    return items, bool(text_)
 
 
 @dataclass
@@ -118,33 +99,3 @@ def ranked(conn, name: str, query: Query, where: list[str], params: dict, limit:
            f"ORDER BY {order} LIMIT :limit")
     rows = conn.execute(text(sql), {**params, **match_params, "prefer": lang_of(prefer), "limit": limit}).all()
     return [(doc_id, lang) for doc_id, lang, _n in rows], (rows[0][2] if rows else 0)
-
-
-def checked_page(conn, name: str, query: Query, where: list[str], params: dict, results: Results,
-                 shown: Callable[[list[str]], set[str]], prefer: str | None = None) -> list[tuple[str, str]]:
-    """(doc_id, lang) of the page's hits that `shown` lets through; sets `results.total` and `page` to agree.
-
-    As in the Whoosh backend: the best hits up to this page and one page beyond (at least
-    `CHECK_AT_LEAST`) are checked against the database before anything is counted, more if too
-    many fail, so a stale row never makes a page come up short.
-    """
-    want = results.page * results.per_page
-    limit = max(want + results.per_page, CHECK_AT_LEAST)
-    passed: dict[str, bool] = {}
-    while True:
-        found, matched = ranked(conn, name, query, where, params, limit, by_date=results.sort == "date",
-                                prefer=prefer)
-        unchecked = [doc_id for doc_id, _lang in found if doc_id not in passed]
-        ok = shown(unchecked)
-        passed.update((doc_id, doc_id in ok) for doc_id in unchecked)
-        visible = [(doc_id, lang) for doc_id, lang in found if passed[doc_id]]
-        if len(visible) >= want or len(found) >= matched:
-            break
-        limit *= 2
-    hidden = len(found) - len(visible)
-    if hidden:
-        log.info("search: %d indexed documents may not be shown (index behind the database); left out", hidden)
-    results.total = matched - hidden
-    results.page = min(results.page, results.pages)
-    start = (results.page - 1) * results.per_page
-    return visible[start:start + results.per_page]

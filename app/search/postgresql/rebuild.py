@@ -14,7 +14,6 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.search import documents
-from app.search.postgresql.opening import Unavailable
 from app.search.postgresql.schema import (
     BUILDING,
     LIVE,
@@ -36,6 +35,7 @@ from app.search.postgresql.schema import (
 )
 from app.search.postgresql.writing import apply_changes, count_words, set_lock_timeout, take
 from app.search.results import RebuildSummary
+from app.search.steps import Unavailable
 from app.search.storage import RebuildRunning
 
 log = logging.getLogger(__name__)

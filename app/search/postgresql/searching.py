@@ -3,7 +3,7 @@
 Readers never see hidden content: only visible or scheduled posts and approved comments are
 written to the reader table (the staff table, which holds every comment, is never read here);
 scheduled posts are left out until the database says they are due; and hits are checked
-against the database before they are counted and shown (`queries.checked_page`).
+against the database before they are counted and shown (`steps.checked_page`).
 """
 from datetime import UTC, datetime
 
@@ -12,15 +12,13 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.models import CommentStatus
-from app.search import documents
-from app.search.postgresql import opening
-from app.search.postgresql.queries import Query, build, checked_page, matching, prepare
+from app.search import documents, steps
+from app.search.postgresql.queries import Query, build, matching, ranked
 from app.search.postgresql.schema import READER, STAFF, table
 from app.search.postgresql.snippets import highlight_all
 from app.search.postgresql.suggestions import did_you_mean
-from app.search.results import KINDS, SORTS, Hit, Results
-
-MAX_PAGE = 500  # deeper pages are answered with the last one this allows
+from app.search.results import Hit, Results
+from app.search.steps import MAX_PAGE  # noqa: F401  (part of the backend's interface)
 
 
 def search(q: str | None, *, kind: str = "all", category: str | None = None, sort: str = "relevance",
@@ -30,10 +28,8 @@ def search(q: str | None, *, kind: str = "all", category: str | None = None, sor
     `kind`: all | posts | comments | official; `category`: a category slug; `sort`: relevance |
     date; `lang`: the reader's UI language (its documents rank slightly higher).
     """
-    results = Results(query="", kind=kind if kind in KINDS else "all", sort=sort if sort in SORTS else "relevance",
-                      category=(category or "").strip()[:80] or None, per_page=min(max(int(per_page or 10), 1), 100),
-                      page=min(max(int(page or 1), 1), MAX_PAGE))
-    items, given = prepare(q, results)
+    results = steps.reader_results(kind=kind, category=category, sort=sort, page=page, per_page=per_page)
+    items, given = steps.prepare(q, results)
     if not given:
         return results
     now = now or datetime.now(UTC)
@@ -44,8 +40,10 @@ def search(q: str | None, *, kind: str = "all", category: str | None = None, sor
             results.notices += ("no_terms",)
             return results
         where, params = reader_filter(results.kind, results.category, now)
-        found = checked_page(conn, READER, query, where, params, results,
-                             lambda doc_ids: documents.shown_doc_ids(doc_ids, now), prefer=lang)
+        by_date = results.sort == "date"
+        found = steps.checked_page(
+            lambda limit: ranked(conn, READER, query, where, params, limit, by_date=by_date, prefer=lang),
+            results, lambda doc_ids: documents.shown_doc_ids(doc_ids, now))
         results.hits = _reader_hits(conn, found, query, now)
         if results.total == 0:
             results.suggestion = did_you_mean(conn, items,
@@ -57,7 +55,7 @@ def search(q: str | None, *, kind: str = "all", category: str | None = None, sor
 
 def _ready(query: Query) -> Query:
     if not query.ready:
-        raise opening.Unavailable("no search tables (run: flask --app wsgi search rebuild)")
+        raise steps.Unavailable("no search tables (run: flask --app wsgi search rebuild)")
     return query
 
 
@@ -89,7 +87,7 @@ def _finds(conn, items: list[list[str]], where: list[str], params: dict, now: da
 
 def unavailable(results: Results, exc: Exception) -> Results:
     """`results` emptied and marked unavailable (the page says the index is being rebuilt); logged."""
-    opening.log_unavailable(exc)
+    steps.log_unavailable(exc)
     db.session.rollback()
     results.state, results.hits, results.total, results.page, results.suggestion = "unavailable", [], 0, 1, None
     return results
@@ -129,9 +127,8 @@ def _comment_hit(c: documents.CommentRow, snippet: Markup) -> Hit:
 def staff_search(q: str | None, page: int = 1, per_page: int = 20, *, sort: str = "relevance",
                  status: str | None = None) -> Results:
     """All comments, pending, spam, rejected and deleted included: for moderators only. Never raises."""
-    results = Results(query="", kind="comments", sort=sort if sort in SORTS else "relevance",
-                      page=min(max(int(page or 1), 1), MAX_PAGE), per_page=min(max(int(per_page or 20), 1), 100))
-    items, given = prepare(q, results)
+    results = steps.staff_results(sort=sort, page=page, per_page=per_page)
+    items, given = steps.prepare(q, results)
     if not given:
         return results
     try:
@@ -141,8 +138,9 @@ def staff_search(q: str | None, page: int = 1, per_page: int = 20, *, sort: str 
             results.notices += ("no_terms",)
             return results
         where, params = (["status = :status"], {"status": status}) if status in set(CommentStatus) else ([], {})
-        found = checked_page(conn, STAFF, query, where, params, results,
-                             lambda doc_ids: documents.shown_doc_ids(doc_ids, None))
+        found = steps.checked_page(
+            lambda limit: ranked(conn, STAFF, query, where, params, limit, by_date=results.sort == "date"),
+            results, lambda doc_ids: documents.shown_doc_ids(doc_ids, None))
         rows = documents.comments_by_id([int(d[1:]) for d, _lang in found], None)
         shown = [(d, lang) for d, lang in found if int(d[1:]) in rows]
         marked = highlight_all(conn, [(rows[int(d[1:])].text, lang, False, "") for d, lang in shown], query)

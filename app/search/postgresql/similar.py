@@ -4,11 +4,10 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 
 from app.extensions import db
-from app.search import documents
+from app.search import documents, steps
 from app.search.postgresql import opening
 from app.search.postgresql.schema import READER, config_of, indexed, lang_of, table
 from app.search.results import Similar
-from app.search.text import shorten
 
 KEY_TERMS = 10
 
@@ -50,19 +49,8 @@ def similar_answered(comment_id: int, limit: int = 3, *, now: datetime | None = 
             {"lang": lang, "terms": key_terms, "itself": f"c{row.id}", "future": documents.scheduled_post_ids(now),
              "needed": 1 if len(key_terms) < 3 else 2, "limit": limit * 3 + 5}).all()
         ranked = [(ref, float(score)) for ref, score in found if ref != row.id]
-        questions = documents.comments_by_id([cid for cid, _score in ranked], now)
-        answers = documents.first_answers(list(questions))
-        similar = []
-        for cid, score in ranked:
-            if cid in questions and cid in answers and len(similar) < limit:
-                question, answer = questions[cid], answers[cid]
-                similar.append(Similar(
-                    comment_id=cid, post_slug=question.post_slug, post_title=question.post_title,
-                    author_name=question.author_name, created_at=question.created_at,
-                    excerpt=shorten(question.text, 200), answer_id=answer.id, answer_author=answer.author_name,
-                    answer_excerpt=shorten(answer.text, 300), answer_body_md=answer.body_md, score=round(score, 3)))
-        return similar
+        return steps.similar_from(ranked, now, limit)
     except Exception as exc:  # noqa: BLE001 – a broken index leaves the comment page working
-        opening.log_unavailable(exc)
+        steps.log_unavailable(exc)
         db.session.rollback()
         return []

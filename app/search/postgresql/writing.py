@@ -16,7 +16,6 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.search import documents
-from app.search.postgresql.opening import once_a_minute
 from app.search.postgresql.schema import (
     LIVE,
     LOCK_BUILDING,
@@ -30,6 +29,7 @@ from app.search.postgresql.schema import (
     table,
 )
 from app.search.settings import setting
+from app.search.steps import once_a_minute
 from app.search.text import fold
 
 log = logging.getLogger(__name__)

@@ -3,25 +3,18 @@
 Each thread keeps one searcher per index and opens a fresh one when the index has changed.
 """
 import contextlib
-import logging
 import os
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from whoosh.filedb.filestore import FileStorage
 
 from app.search import storage
+from app.search.steps import Unavailable
 from app.search.storage import location
 from app.search.whoosh.analysis import WEIGHTING
 from app.search.whoosh.schema import READER, SCHEMA_VERSION, STAFF
-
-log = logging.getLogger(__name__)
-
-
-class Unavailable(Exception):
-    """The index is missing, from an older schema, or unreadable."""
 
 
 def open_index(path: Path):
@@ -84,21 +77,3 @@ def close() -> None:
     """Close this thread's searchers (tests, benchmarks, before deleting an index)."""
     for name in (READER, STAFF):
         _close(name)
-
-
-_last_logged: dict[str, float] = {}
-
-
-def once_a_minute(what: str) -> bool:
-    """True at most once a minute per process and topic: a missing index would log on every request."""
-    now = time.monotonic()
-    if now - _last_logged.get(what, -1e9) < 60:
-        return False
-    _last_logged[what] = now
-    return True
-
-
-def log_unavailable(exc: Exception) -> None:
-    """Log a failed search (once a minute; with the traceback unless the index is simply missing)."""
-    if once_a_minute("unavailable"):
-        log.error("search unavailable: %s", exc, exc_info=not isinstance(exc, Unavailable))

@@ -1,6 +1,4 @@
 """Whoosh queries from the cleaned words, restrictions, collecting, and pages checked against the database."""
-import logging
-from collections.abc import Callable
 from datetime import datetime
 from itertools import pairwise
 
@@ -8,28 +6,7 @@ from whoosh import collectors
 from whoosh.query import And, AndNot, Or, Require, Term
 
 from app.search import documents
-from app.search.results import Results
-from app.search.settings import setting
-from app.search.text import clean_query, parse_query
 from app.search.whoosh.analysis import ANALYZERS, LANGS, PAIR
-
-log = logging.getLogger(__name__)
-
-# Hits checked on any page: the total of a result this small is always exact, at the cost of
-# reading 50 stored ids (well under a millisecond) and one or two id lookups in the database.
-CHECK_AT_LEAST = 50
-
-
-def prepare(q: str | None, results: Results) -> tuple[list[list[str]], bool]:
-    """The query's words and phrases (with notices on `results`); False when there is nothing to search."""
-    text, shortened = clean_query(q, int(setting("SEARCH_MAX_QUERY_LENGTH")))
-    results.query = text
-    items, too_many = parse_query(text, int(setting("SEARCH_MAX_TERMS")))
-    if shortened or too_many:
-        results.notices += ("shortened",)
-    if not text:
-        results.state = "empty"
-    return items, bool(text)
 
 
 def text_query(items: list[list[str]], *, prefer: str | None = None, pairs: bool = True):
@@ -96,37 +73,9 @@ def collect(searcher, query, limit: int, *, by_date: bool = False, terms: bool =
     return collector.results()
 
 
-def checked_page(searcher, query, results: Results, shown: Callable[[list[str]], set[str]]) -> list[tuple[str, str]]:
-    """(doc_id, lang) of the page's hits that `shown` lets through; sets `results.total` and `page` to agree.
-
-    The index can hold documents the database no longer lets anyone see (an update that failed
-    and waits in the queue, a change made without `refresh`). Counted first and dropped after,
-    they made pages come up short and the total promise pages that were not there. So the best
-    hits up to this page and one page beyond (at least `CHECK_AT_LEAST`) are checked (`shown`:
-    ids only, a statement per 500) before anything is counted, more if too many fail; the total
-    is every match in the index minus the hidden ones found. It is exact when all matches were
-    checked (a result of up to 50, the last page); otherwise every page up to this one is full
-    and the total is at most a few too high until a reader pages that far. A page beyond the end
-    becomes the last.
-    """
-    want = results.page * results.per_page
-    limit = max(want + results.per_page, CHECK_AT_LEAST)
-    passed: dict[str, bool] = {}
-    while True:
-        found = collect(searcher, query, limit, by_date=results.sort == "date")
-        matched = len(found)  # every match, not only the `limit` collected
-        ranked = [(hit["doc_id"], hit["lang"]) for hit in found]
-        unchecked = [doc_id for doc_id, _lang in ranked if doc_id not in passed]
-        ok = shown(unchecked)
-        passed.update((doc_id, doc_id in ok) for doc_id in unchecked)
-        visible = [(doc_id, lang) for doc_id, lang in ranked if passed[doc_id]]
-        if len(visible) >= want or len(ranked) >= matched:
-            break
-        limit *= 2  # many hidden ones among the best: look further (each round doubles, so few rounds)
-    hidden = len(ranked) - len(visible)
-    if hidden:
-        log.info("search: %d indexed documents may not be shown (index behind the database); left out", hidden)
-    results.total = matched - hidden
-    results.page = min(results.page, results.pages)
-    start = (results.page - 1) * results.per_page
-    return visible[start:start + results.per_page]
+def fetch(searcher, query, *, by_date: bool):
+    """For `steps.checked_page`: the best `limit` hits as (doc_id, lang), and how many match in all."""
+    def best(limit: int) -> tuple[list[tuple[str, str]], int]:
+        found = collect(searcher, query, limit, by_date=by_date)
+        return [(hit["doc_id"], hit["lang"]) for hit in found], len(found)  # len: every match, not `limit`
+    return best

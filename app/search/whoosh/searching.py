@@ -3,7 +3,7 @@
 Readers never see hidden content: drafts, deleted posts and comments that are not approved are
 never written to the reader index; scheduled posts are, but left out of every search until the
 database says they are due; and hits are checked against the database (`Post.visible(now)`,
-approved) before they are counted and shown (`queries.checked_page`).
+approved) before they are counted and shown (`steps.checked_page`).
 """
 from datetime import UTC, datetime
 
@@ -12,15 +12,14 @@ from whoosh.query import Term
 
 from app.extensions import db
 from app.models import CommentStatus
-from app.search import documents
-from app.search.results import KINDS, SORTS, Hit, Results
+from app.search import documents, steps
+from app.search.results import Hit, Results
+from app.search.steps import MAX_PAGE  # noqa: F401  (part of the backend's interface)
 from app.search.whoosh import opening
-from app.search.whoosh.queries import checked_page, future, prepare, reader_filter, restricted, text_query
+from app.search.whoosh.queries import fetch, future, reader_filter, restricted, text_query
 from app.search.whoosh.schema import READER, STAFF
 from app.search.whoosh.snippets import highlight
 from app.search.whoosh.suggestions import did_you_mean
-
-MAX_PAGE = 500  # deeper pages are answered with the last one this allows
 
 
 def search(q: str | None, *, kind: str = "all", category: str | None = None, sort: str = "relevance",
@@ -30,10 +29,8 @@ def search(q: str | None, *, kind: str = "all", category: str | None = None, sor
     `kind`: all | posts | comments | official; `category`: a category slug; `sort`: relevance |
     date; `lang`: the reader's UI language (its documents rank slightly higher).
     """
-    results = Results(query="", kind=kind if kind in KINDS else "all", sort=sort if sort in SORTS else "relevance",
-                      category=(category or "").strip()[:80] or None, per_page=min(max(int(per_page or 10), 1), 100),
-                      page=min(max(int(page or 1), 1), MAX_PAGE))
-    items, given = prepare(q, results)
+    results = steps.reader_results(kind=kind, category=category, sort=sort, page=page, per_page=per_page)
+    items, given = steps.prepare(q, results)
     if not given:
         return results
     query, terms = text_query(items, prefer=lang)
@@ -44,8 +41,8 @@ def search(q: str | None, *, kind: str = "all", category: str | None = None, sor
             results.notices += ("no_terms",)
             return results
         restrict = {"require": reader_filter(results.kind, results.category), "exclude": future(now)}
-        found = checked_page(searcher, restricted(query, **restrict), results,
-                             lambda doc_ids: documents.shown_doc_ids(doc_ids, now))
+        found = steps.checked_page(fetch(searcher, restricted(query, **restrict), by_date=results.sort == "date"),
+                                   results, lambda doc_ids: documents.shown_doc_ids(doc_ids, now))
         results.hits = _reader_hits(found, terms, now)
         if results.total == 0:
             results.suggestion = did_you_mean(searcher, items, restrict)
@@ -56,7 +53,7 @@ def search(q: str | None, *, kind: str = "all", category: str | None = None, sor
 
 def unavailable(results: Results, exc: Exception) -> Results:
     """`results` emptied and marked unavailable (the page says the index is being rebuilt); logged."""
-    opening.log_unavailable(exc)
+    steps.log_unavailable(exc)
     db.session.rollback()
     results.state, results.hits, results.total, results.page, results.suggestion = "unavailable", [], 0, 1, None
     return results
@@ -90,9 +87,8 @@ def _comment_hit(c: documents.CommentRow, lang: str, terms: dict) -> Hit:
 def staff_search(q: str | None, page: int = 1, per_page: int = 20, *, sort: str = "relevance",
                  status: str | None = None) -> Results:
     """All comments, pending, spam, rejected and deleted included: for moderators only. Never raises."""
-    results = Results(query="", kind="comments", sort=sort if sort in SORTS else "relevance",
-                      page=min(max(int(page or 1), 1), MAX_PAGE), per_page=min(max(int(per_page or 20), 1), 100))
-    items, given = prepare(q, results)
+    results = steps.staff_results(sort=sort, page=page, per_page=per_page)
+    items, given = steps.prepare(q, results)
     if not given:
         return results
     query, terms = text_query(items, pairs=False)
@@ -102,8 +98,8 @@ def staff_search(q: str | None, page: int = 1, per_page: int = 20, *, sort: str 
             results.notices += ("no_terms",)
             return results
         wanted = Term("status", status) if status in set(CommentStatus) else None
-        found = checked_page(searcher, restricted(query, require=wanted), results,
-                             lambda doc_ids: documents.shown_doc_ids(doc_ids, None))
+        found = steps.checked_page(fetch(searcher, restricted(query, require=wanted), by_date=results.sort == "date"),
+                                   results, lambda doc_ids: documents.shown_doc_ids(doc_ids, None))
         rows = documents.comments_by_id([int(d[1:]) for d, _lang in found], None)
         results.hits = [_comment_hit(rows[int(d[1:])], lang, terms) for d, lang in found if int(d[1:]) in rows]
     except Exception as exc:  # noqa: BLE001 – a broken index makes search unavailable, not the page a 500

@@ -4,9 +4,8 @@ from datetime import UTC, datetime
 from whoosh.query import Or, Term
 
 from app.extensions import db
-from app.search import documents
+from app.search import documents, steps
 from app.search.results import Similar
-from app.search.text import shorten
 from app.search.whoosh import opening
 from app.search.whoosh.analysis import lang_of
 from app.search.whoosh.queries import collect, future, restricted
@@ -38,19 +37,8 @@ def similar_answered(comment_id: int, limit: int = 3, *, now: datetime | None = 
         ranked = [(int(hit["doc_id"][1:]), hit.score) for hit in found
                   if hit["doc_id"] != f"c{row.id}"  # never the question itself (AndNot alone let it through)
                   and len({text for name, text in hit.matched_terms() if name == field}) >= needed]
-        questions = documents.comments_by_id([cid for cid, _score in ranked], now)
-        answers = documents.first_answers(list(questions))
-        similar = []
-        for cid, score in ranked:
-            if cid in questions and cid in answers and len(similar) < limit:
-                question, answer = questions[cid], answers[cid]
-                similar.append(Similar(
-                    comment_id=cid, post_slug=question.post_slug, post_title=question.post_title,
-                    author_name=question.author_name, created_at=question.created_at,
-                    excerpt=shorten(question.text, 200), answer_id=answer.id, answer_author=answer.author_name,
-                    answer_excerpt=shorten(answer.text, 300), answer_body_md=answer.body_md, score=round(score, 3)))
-        return similar
+        return steps.similar_from(ranked, now, limit)
     except Exception as exc:  # noqa: BLE001 – a broken index leaves the comment page working
-        opening.log_unavailable(exc)
+        steps.log_unavailable(exc)
         db.session.rollback()
         return []

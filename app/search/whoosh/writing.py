@@ -23,8 +23,9 @@ from app.extensions import db
 from app.search import documents, storage
 from app.search.documents import Doc
 from app.search.settings import setting
+from app.search.steps import once_a_minute
 from app.search.storage import location
-from app.search.whoosh.opening import live, once_a_minute, open_index
+from app.search.whoosh.opening import live, open_index
 from app.search.whoosh.schema import READER, STAFF, reader_fields, staff_fields
 
 log = logging.getLogger(__name__)
