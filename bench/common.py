@@ -66,6 +66,28 @@ def stop(server: subprocess.Popen) -> None:
             server.wait()
 
 
+# wrk's script for the real comment form: the CSRF token and session cookie of a reader (CSRF,
+# COOKIE, PATH defined before it), one signed form token per request from the file in args[1]
+# (with `step` threads, each takes every step-th one), a unique text per comment.
+COMMENT_POST_LUA = r"""
+local tokens, n, counter, step = {}, 0, 0, 1
+function init(args)
+  for line in io.lines(args[1]) do n = n + 1; tokens[n] = line end
+  counter, step = id, tonumber(args[2])
+end
+local function escape(s)
+  return (s:gsub("[^%w%-_%.~]", function(c) return string.format("%%%02X", string.byte(c)) end))
+end
+function request()
+  counter = counter + step
+  local token = tokens[(counter % n) + 1]
+  local body = "name=Leser&email=leser" .. counter .. "%40example.org&consent=y&csrf_token=" .. escape(CSRF)
+    .. "&ts=" .. escape(token) .. "&body=" .. escape("Lastprobe Nummer " .. counter .. " " .. math.random(1e9))
+  return wrk.format("POST", PATH, {["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = COOKIE}, body)
+end
+"""
+
+
 class Browser:
     """A cookie-keeping HTTP client that does not follow redirects (the POST is what is measured)."""
 

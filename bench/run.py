@@ -44,7 +44,7 @@ if sys.path[0] == str(ROOT / "bench"):  # run as a script: not bench/ (its queue
 elif str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import FLASK, Browser, csrf, free_port, gunicorn, run, stop, wait_until_up  # noqa: E402
+from bench.common import COMMENT_POST_LUA, FLASK, Browser, csrf, free_port, gunicorn, run, stop, wait_until_up  # noqa: E402
 
 SECRET = "bench-secret-" + secrets.token_hex(8)
 MODERATOR, PASSWORD = "mona", "bench password 123"
@@ -74,25 +74,6 @@ function done(summary, latency, requests)
 end
 """
 
-# The comment form as bench/throughput.py sends it: CSRF token and session cookie of a reader,
-# one signed form token per request (each wrk thread takes every other one), a unique text.
-POST_LUA = r"""
-local tokens, n, counter, step = {}, 0, 0, 1
-function init(args)
-  for line in io.lines(args[1]) do n = n + 1; tokens[n] = line end
-  counter, step = id, tonumber(args[2])
-end
-local function escape(s)
-  return (s:gsub("[^%w%-_%.~]", function(c) return string.format("%%%02X", string.byte(c)) end))
-end
-function request()
-  counter = counter + step
-  local token = tokens[(counter % n) + 1]
-  local body = "name=Leser&email=leser" .. counter .. "%40example.org&consent=y&csrf_token=" .. escape(CSRF)
-    .. "&ts=" .. escape(token) .. "&body=" .. escape("Lastprobe Nummer " .. counter .. " " .. math.random(1e9))
-  return wrk.format("POST", PATH, {["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = COOKIE}, body)
-end
-"""
 
 
 @dataclass(frozen=True)
@@ -489,7 +470,7 @@ def comment_posts(base: str, path: str, slug: str, work: Path, seconds: int, con
                                 for _ in range(max(20_000, seconds * 1500))) + "\n")
     script = work / "post.lua"
     script.write_text(f'PATH = "{path}"\nCSRF = "{csrf(page)}"\nCOOKIE = "{reader.cookie_header()}"\n'
-                      + TALLY_LUA + POST_LUA)
+                      + TALLY_LUA + COMMENT_POST_LUA)
     before = db.scalar("SELECT COUNT(*) FROM comments")
     result = wrk(base, seconds, connections, script, args=[str(tokens), "2"])
     stored = db.scalar("SELECT COUNT(*) FROM comments") - before

@@ -34,31 +34,16 @@ sys.path[0] = str(ROOT)  # not bench/ (its queue.py would shadow the standard li
 
 from itsdangerous import URLSafeTimedSerializer  # noqa: E402
 
-from bench.common import BIN, Browser, csrf, free_port, run  # noqa: E402
+from bench.common import BIN, COMMENT_POST_LUA, Browser, csrf, free_port, run  # noqa: E402
 
 SECRET = "bench-secret-" + secrets.token_hex(8)
 PASSWORD = "bench password 123"
 
-LUA = r"""
-local tokens, n, counter, step = {}, 0, 0, 1
+LUA = COMMENT_POST_LUA + r"""
 local created = 0
 function setup(thread)  -- each wrk thread takes every other form token: one token, one comment
   thread:set("id", created)
   created = created + 1
-end
-function init(args)
-  for line in io.lines(args[1]) do n = n + 1; tokens[n] = line end
-  counter, step = id, tonumber(args[2])
-end
-local function escape(s)
-  return (s:gsub("[^%w%-_%.~]", function(c) return string.format("%%%02X", string.byte(c)) end))
-end
-function request()
-  counter = counter + step
-  local token = tokens[(counter % n) + 1]
-  local body = "name=Leser&email=leser" .. counter .. "%40example.org&consent=y&csrf_token=" .. escape(CSRF)
-    .. "&ts=" .. escape(token) .. "&body=" .. escape("Lastprobe Nummer " .. counter .. " " .. math.random(1e9))
-  return wrk.format("POST", PATH, {["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = COOKIE}, body)
 end
 function done(summary, latency, requests)
   io.write(string.format("latency p50 %.1f ms, p99 %.1f ms\n",
