@@ -9,7 +9,7 @@ change no public page, and a flood of spam must not empty the cache.
 """
 import logging
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session, attributes
 
@@ -95,11 +95,3 @@ def _after_commit(session):
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session):
     session.info.pop(MARK, None)
-
-
-def bump_now() -> None:
-    """For changes outside the ORM session (raw connections): call after their commit."""
-    if current_app:
-        from app.caching import pages
-
-        pages.store().bump()

@@ -68,7 +68,7 @@ def store():
 def forget_local() -> None:
     found = current_app.extensions.get("page_cache")
     if isinstance(found, LocalStore):
-        found._entries.clear()
+        found.forget()
 
 
 # --- who gets cached pages ----------------------------------------------------------------------

@@ -102,11 +102,11 @@ class LocalStore:
         tmp.write_text(f"{time.time_ns()}\n")
         os.replace(tmp, self.path)
 
-    def clear(self) -> None:
+    def forget(self) -> None:
+        """Drop this process's pages (other workers keep theirs)."""
         with self._lock:
             self._entries.clear()
             self._size = 0
-        self.bump()
 
 
 class RedisStore:
@@ -132,6 +132,3 @@ class RedisStore:
 
     def bump(self) -> None:
         self._client().incr(self.generation_key)
-
-    def clear(self) -> None:
-        self.bump()  # every entry belongs to an older generation now; they expire on their own

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
+from app.extensions import db
 from app.search import documents
 from app.search.results import KINDS, SORTS, Results, Similar
 from app.search.settings import setting
@@ -85,6 +86,14 @@ def checked_page(fetch: Callable[[int], tuple[list[tuple[str, str]], int]], resu
     results.page = min(results.page, results.pages)
     start = (results.page - 1) * results.per_page
     return visible[start:start + results.per_page]
+
+
+def unavailable(results: Results, exc: Exception) -> Results:
+    """`results` emptied and marked unavailable (the page says the index is being rebuilt); logged."""
+    log_unavailable(exc)
+    db.session.rollback()
+    results.state, results.hits, results.total, results.page, results.suggestion = "unavailable", [], 0, 1, None
+    return results
 
 
 def similar_from(ranked: list[tuple[int, float]], now: datetime, limit: int) -> list[Similar]:

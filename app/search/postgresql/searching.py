@@ -49,7 +49,7 @@ def search(q: str | None, *, kind: str = "all", category: str | None = None, sor
             results.suggestion = did_you_mean(conn, items,
                                               lambda corrected: _finds(conn, corrected, where, params, now))
     except Exception as exc:  # noqa: BLE001 – a broken index makes search unavailable, not the page a 500
-        return unavailable(results, exc)
+        return steps.unavailable(results, exc)
     return results
 
 
@@ -83,14 +83,6 @@ def _finds(conn, items: list[list[str]], where: list[str], params: dict, now: da
     sql = f"SELECT doc_id FROM {table(READER)} WHERE {' AND '.join([condition, *where])} LIMIT 20"
     doc_ids = list(conn.execute(text(sql), {**params, **match_params}).scalars())
     return bool(doc_ids) and bool(documents.shown_doc_ids(doc_ids, now))
-
-
-def unavailable(results: Results, exc: Exception) -> Results:
-    """`results` emptied and marked unavailable (the page says the index is being rebuilt); logged."""
-    steps.log_unavailable(exc)
-    db.session.rollback()
-    results.state, results.hits, results.total, results.page, results.suggestion = "unavailable", [], 0, 1, None
-    return results
 
 
 def _reader_hits(conn, found: list[tuple[str, str]], query: Query, now: datetime) -> list[Hit]:
@@ -147,5 +139,5 @@ def staff_search(q: str | None, page: int = 1, per_page: int = 20, *, sort: str 
         results.hits = [_comment_hit(rows[int(d[1:])], snippet) for (d, _lang), snippet in zip(shown, marked,
                                                                                                strict=True)]
     except Exception as exc:  # noqa: BLE001 – a broken index makes search unavailable, not the page a 500
-        return unavailable(results, exc)
+        return steps.unavailable(results, exc)
     return results

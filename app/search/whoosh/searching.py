@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from markupsafe import Markup
 from whoosh.query import Term
 
-from app.extensions import db
 from app.models import CommentStatus
 from app.search import documents, steps
 from app.search.results import Hit, Results
@@ -47,15 +46,7 @@ def search(q: str | None, *, kind: str = "all", category: str | None = None, sor
         if results.total == 0:
             results.suggestion = did_you_mean(searcher, items, restrict)
     except Exception as exc:  # noqa: BLE001 – a broken index makes search unavailable, not the page a 500
-        return unavailable(results, exc)
-    return results
-
-
-def unavailable(results: Results, exc: Exception) -> Results:
-    """`results` emptied and marked unavailable (the page says the index is being rebuilt); logged."""
-    steps.log_unavailable(exc)
-    db.session.rollback()
-    results.state, results.hits, results.total, results.page, results.suggestion = "unavailable", [], 0, 1, None
+        return steps.unavailable(results, exc)
     return results
 
 
@@ -103,5 +94,5 @@ def staff_search(q: str | None, page: int = 1, per_page: int = 20, *, sort: str 
         rows = documents.comments_by_id([int(d[1:]) for d, _lang in found], None)
         results.hits = [_comment_hit(rows[int(d[1:])], lang, terms) for d, lang in found if int(d[1:]) in rows]
     except Exception as exc:  # noqa: BLE001 – a broken index makes search unavailable, not the page a 500
-        return unavailable(results, exc)
+        return steps.unavailable(results, exc)
     return results
