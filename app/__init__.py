@@ -19,17 +19,16 @@ def create_app(config: dict | type | None = None) -> Flask:
     settings.finalize(app.config)
     from app.search.index import check_backend  # SEARCH_BACKEND = "postgresql" on SQLite fails here, not per request
     check_backend(app.config)
-    if app.config["PROXY_COUNT"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        n = int(app.config["PROXY_COUNT"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
-
     register_extensions(app)
     # Before the blueprints: their rules pick the converter up when they are added.
     app.url_map.converters["int"] = BoundedIntegerConverter
     register_blueprints(app)
     register_cli(app)
+    if app.config["PROXY_COUNT"]:  # outermost: the page cache's hits (app/caching/hits.py) see the client's host too
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     return app
 
 

@@ -13,14 +13,19 @@ OG_LOCALES = {"de": "de_DE", "en": "en_GB"}  # Open Graph wants language_TERRITO
 
 
 def select_locale() -> str:
-    """The reader's choice (cookie) wins, then the browser's Accept-Language, then German."""
-    languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI and background work speak the site's default language
         return current_app.config["DEFAULT_LANGUAGE"]
-    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    return locale_for(request, current_app.config)
+
+
+def locale_for(req, config) -> str:
+    """The reader's choice (cookie) wins, then the browser's Accept-Language, then German.
+    (A plain request, so the page cache can ask before Flask has a request context.)"""
+    languages = config["LANGUAGES"]
+    chosen = req.cookies.get(LANGUAGE_COOKIE)
     if chosen in languages:
         return chosen
-    return request.accept_languages.best_match(languages, default=current_app.config["DEFAULT_LANGUAGE"])
+    return req.accept_languages.best_match(languages, default=config["DEFAULT_LANGUAGE"])
 
 
 def current_language() -> str:

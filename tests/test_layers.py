@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYER_OF = [
     # Known exceptions, with the reason:
     ("app/comments/browser_state.py", "web"),  # web-layer helper: what the reader's browser holds (session, cookies)
+    ("app/comments/thread_html.py", "web"),  # web-layer helper: a post page's threads rendered, kept by the page cache
     ("app/privacy/__init__.py", "web"),  # holds the privacy blueprint (`bp`)
     ("app/auth/permissions.py", "services"),  # roles → permissions; the decorator's use is in the routes
     # 4 entry points

@@ -4,6 +4,7 @@ per-request form fields, 304s, compression, Vary, and a cache that fails."""
 import gzip
 import re
 import time
+import zlib
 from datetime import timedelta
 
 import pytest
@@ -202,6 +203,55 @@ def test_pages_are_compressed_for_clients_that_accept_it(client, make, post):
     assert "Content-Encoding" not in client.get(URL).headers
 
 
+def test_a_cached_page_with_a_form_is_compressed_too_and_its_form_still_works(cached_app, post):
+    reader = cached_app.test_client()
+    reader.get(URL)
+    response = reader.get(URL, headers={"Accept-Encoding": "gzip"})
+    assert cache(response) == "HIT" and response.headers["Content-Encoding"] == "gzip"
+    inflater = zlib.decompressobj(31)
+    html = inflater.decompress(response.data).decode()
+    assert inflater.eof and not inflater.unused_data  # one well-formed gzip stream, CRC and length checked
+    assert "@@dialog" not in html and "Glasfaser für alle" in html
+    assert int(response.headers["Content-Length"]) == len(response.data)
+    csrf, ts = form_fields(html)
+    sent = reader.post(f"{URL}/comments", data={**FORM, "csrf_token": csrf, "ts": ts})
+    assert sent.status_code == 302, sent.text[:500]
+
+
+def test_a_hit_carries_the_headers_the_page_was_sent_with(cached_app, post):
+    miss = cached_app.test_client().get(URL)
+    hit = cached_app.test_client().get(URL)
+    assert cache(miss) == "MISS" and cache(hit) == "HIT"
+    per_answer = {"Content-Length", "Set-Cookie", "X-Cache", "Date"}
+    assert {k: v for k, v in hit.headers.items() if k not in per_answer} == \
+        {k: v for k, v in miss.headers.items() if k not in per_answer}
+    assert "Content-Security-Policy" in hit.headers and hit.headers["X-Frame-Options"] == "DENY"
+    # A new browser gets its session (the CSRF token's home) as Flask would set it.
+    assert "HttpOnly" in hit.headers["Set-Cookie"] and "SameSite=Lax" in hit.headers["Set-Cookie"]
+    head = cached_app.test_client().head(URL)
+    assert cache(head) == "HIT" and head.data == b"" and int(head.headers["Content-Length"]) > 1000
+
+
+def test_a_returning_reader_keeps_the_token_of_their_session(cached_app, client, post):
+    first = form_fields(client.get(URL).text)[0]
+    second = client.get(URL)
+    assert cache(second) == "HIT" and "Set-Cookie" not in second.headers  # nothing new to save
+    with cached_app.test_request_context():
+        from flask_wtf.csrf import validate_csrf
+        from itsdangerous import URLSafeTimedSerializer
+
+        signer = URLSafeTimedSerializer(cached_app.secret_key, salt="wtf-csrf-token")
+        assert signer.loads(form_fields(second.text)[0]) == signer.loads(first)
+        assert validate_csrf is not None
+
+
+def test_requests_the_cache_must_not_answer_still_reach_flask(cached_app, client, post):
+    client.get(URL)
+    assert cache(client.get(URL, data="x", content_type="text/plain")) == "MISS"  # a GET with a body: Flask decides
+    assert client.get(URL, headers={"Host": "evil.example"}).status_code == 400  # a host we do not serve
+    assert cache(client.get(URL + "?x=" + "a" * 600)) is None  # a query too long to be a key
+
+
 def test_static_files_vary_on_nothing_but_encoding_and_fingerprinted_ones_are_kept_a_year(client, post):
     href = re.search(r'href="(/static/css/site\.css\?v=[0-9a-f]+)"', client.get(URL).text).group(1)
     response = client.get(href, headers={"Accept-Encoding": "gzip"})
@@ -224,7 +274,8 @@ def test_a_cache_that_fails_means_fresh_pages(cached_app, client, post, monkeypa
         raise ConnectionError("cache down")
 
     store = pages.store()
-    monkeypatch.setattr(store, "lookup", broken)
+    for method in ("lookup", "generation", "put"):  # all of it, as when Redis is down
+        monkeypatch.setattr(store, method, broken)
     response = client.get(URL)
     assert response.status_code == 200 and cache(response) is None
     monkeypatch.undo()
@@ -243,8 +294,13 @@ def test_entries_from_a_stranger_are_misses_not_code():
     assert Entry.load(b"\x80\x04not-ours") is None
     assert Entry.load(b'{"generation": 1}\nbody') is None
     entry = Entry(generation="3", expires=1.0, status=200, content_type="text/html", etag="e", last_modified=1,
-                  body=b"<p>x</p>", fields=["csrf"], headers=[("Link", "<a>")])
+                  body=b"<p>x</p>@@dialog-csrf@@<p>y</p>", gzip_body=b"abcde", gzip_lengths=[2, 3],
+                  headers=[("Link", "<a>")])
     assert Entry.load(entry.dump()) == entry
+    assert Entry.load(entry.dump()).segments() == [b"ab", b"cde"]
+    assert entry.parts() == ([b"<p>x</p>", b"<p>y</p>"], [b"@@dialog-csrf@@"])
+    entry.gzip_lengths = [2, 9]  # lengths that do not add up: not ours
+    assert Entry.load(entry.dump()) is None
 
 
 def test_the_local_store_keeps_within_its_memory(tmp_path):

@@ -6,10 +6,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.blog import bp, staff_tools
-from app.comments import browser_state as reader, service as comment_service, threads
+from app.comments import browser_state as reader, service as comment_service, thread_html, threads
 from app.content import editing, posts_admin, queries
 from app.extensions import db
-from app.i18n import site_timezone
+from app.i18n import current_language, site_timezone
 from app.models import Category, Comment, Page, Tag, User, utcnow
 
 MAX_PAGE = 1_000_000
@@ -77,10 +77,16 @@ def render_post_page(post, form=None, status: int = 200, message: str | None = N
     `unpublished`: a draft or scheduled post shown to its staff or a preview link (banner, no comment form)."""
     config = current_app.config
     order = request.args.get("order", "oldest")
+    rules = reader.rules()
+    now = utcnow()
+    own = reader.own_comment_ids()
+    comments_open = not unpublished and not preview and comment_service.comments_open(post, rules, now)
+    kept = thread_html.Kept(post, own_ids=own, comments_open=comments_open, locale=current_language(),
+                            usable=not current_user.is_authenticated)
     thread_page = threads.load_page(
         post, page=request.args.get("cpage", 1, type=int), order=order, include_pending=staff_tools.sees_pending(),
-        own_ids=reader.own_comment_ids(), per_page=config["COMMENT_THREADS_PER_PAGE"],
-        max_depth=config["COMMENT_MAX_DEPTH"], show=request.args.get("show", "all"),
+        own_ids=own, per_page=config["COMMENT_THREADS_PER_PAGE"],
+        max_depth=config["COMMENT_MAX_DEPTH"], show=request.args.get("show", "all"), known=kept.known,
     )
     if form is None:
         form = reader.new_comment_form()
@@ -89,19 +95,18 @@ def render_post_page(post, form=None, status: int = 200, message: str | None = N
         visible = reply_to is not None and reply_to.post_id == post.id and (
             reply_to.is_visible or reply_to.id in reader.own_comment_ids())
         reply_to = reply_to if visible else None
-    rules = reader.rules()
-    now = utcnow()
-    own = reader.own_comment_ids()
     editable = {item.comment.id for item in thread_page.items
                 if comment_service.can_modify(item.comment, own, item.has_replies, rules, now)}
     older, newer = queries.neighbours(post, now) if not unpublished else (None, None)
+    just_posted = _just_posted(thread_page)
+    rendered = kept.render(thread_page, post=post, comments_open=comments_open, editable=editable, own_ids=own,
+                           just_posted=just_posted)
     return render_template(
         "blog/post.html", post=post, older=older, newer=newer,
-        show_toc=len(post.toc) >= config["TOC_MIN_HEADINGS"], threads=thread_page, form=form,
-        comments_open=not unpublished and not preview and comment_service.comments_open(post, rules, now),
-        form_message=message,
+        show_toc=len(post.toc) >= config["TOC_MIN_HEADINGS"], threads=thread_page, thread_html=rendered, form=form,
+        comments_open=comments_open, form_message=message,
         reply_to=reply_to, editable=editable, own_ids=own, comment_counts={post.id: thread_page.approved},
-        just_posted=_just_posted(thread_page), unpublished=unpublished, preview=preview,
+        just_posted=just_posted, unpublished=unpublished, preview=preview,
     ), status
 
 

@@ -13,7 +13,7 @@
 import gzip
 from pathlib import Path
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 
 from app.caching import fingerprint
@@ -49,11 +49,22 @@ def init_app(app: Flask) -> None:
 
 class _SessionInterface(SecureCookieSessionInterface):
     """Flask marks every response `Vary: Cookie` once anything looked at the session (Flask-Login
-    does on every request); a static file that set no cookie does not vary on them."""
+    does on every request); a static file that set no cookie does not vary on them. (Also called
+    without a request context, by the page cache's hits.)"""
+
+    def get_signing_serializer(self, app):
+        # Flask builds a new serializer twice per request; one per key is enough (its setup costs
+        # more than a signature). The cache key changes with the secret and its fallbacks.
+        key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        if self._serializer_key != key:
+            self._serializer, self._serializer_key = super().get_signing_serializer(app), key
+        return self._serializer
+
+    _serializer = _serializer_key = None
 
     def save_session(self, app, session, response):
         super().save_session(app, session, response)
-        if request.endpoint in STATIC_ENDPOINTS and "Set-Cookie" not in response.headers:
+        if has_request_context() and request.endpoint in STATIC_ENDPOINTS and "Set-Cookie" not in response.headers:
             kept = [name for name in response.vary if name.lower() != "cookie"]
             if kept:
                 response.headers["Vary"] = ", ".join(kept)

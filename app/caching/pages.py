@@ -5,9 +5,11 @@ nothing but a CSRF token (so no one signed in, no reader with a comment of their
 a message to show). Everyone else gets a fresh page, always. The key is the build (code and
 templates), the language the reader gets, host, path and query.
 
-What is per request in a cached page: the comment form's CSRF token and its signed timer with
-the one-time key. They are cut out when the page is stored and filled in fresh for every reader
-on a hit (two readers never share a form key; a cached page never carries someone's session).
+Hits are answered in front of Flask (`hits.py`); this module decides who and what is cached and
+stores a miss. What is per request in a cached page: the comment form's CSRF token and its signed
+timer with the one-time key. They are cut out when the page is stored and filled in fresh for
+every reader on a hit (two readers never share a form key; a cached page never carries someone's
+session).
 
 Freshness: an entry holds for the generation it was rendered in (`invalidation.py` moves it on
 at every committed change readers could see) and at most PAGE_CACHE_SECONDS, ending early when a
@@ -23,8 +25,8 @@ from email.utils import formatdate, parsedate_to_datetime
 from flask import Flask, Response, current_app, g, request, session
 from sqlalchemy import func, select
 
-from app.caching import fingerprint
-from app.caching.stores import Entry, LocalStore, RedisStore
+from app.caching import deflate, fingerprint
+from app.caching.stores import CSRF_MARK, MARKS, TS_MARK, Entry, LocalStore, RedisStore
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +39,9 @@ CACHEABLE_TYPES = frozenset({"text/html", "application/json", "application/atom+
                              "application/xml", "text/xml", "text/plain"})
 # A session holding only these is anonymous and has nothing of its own to show.
 ANONYMOUS_SESSION_KEYS = frozenset({"csrf_token", "_permanent", "_fresh"})  # _fresh: Flask-Login, also for nobody
-KEPT_HEADERS = ("Content-Language", "Link", "X-Robots-Tag")  # a view's own headers worth keeping
 MAX_BODY = 4 * 1024 * 1024
 MAX_QUERY = 512
-CSRF_MARK = b"@@dialog-csrf@@"
-TS_MARK = b"@@dialog-ts@@"
-MARKS = (CSRF_MARK, TS_MARK)
+MIN_GZIP = 1024
 
 DEFAULTS = {
     "PAGE_CACHE": True,  # anonymous readers' pages from the cache
@@ -52,12 +51,14 @@ DEFAULTS = {
 
 
 def init_app(app: Flask) -> None:
+    from app.caching.hits import HitServer
+
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
     app.extensions["page_cache"] = (RedisStore(app.config) if app.config.get("REDIS_URL")
                                     else LocalStore(app.config["DATA_DIR"], app.config["PAGE_CACHE_MEMORY_MB"] << 20))
-    # First of all hooks: a hit needs no limiter, no user loading, no view.
-    app.before_request_funcs.setdefault(None, []).insert(0, _serve_cached)
+    app.wsgi_app = HitServer(app, app.wsgi_app)  # hits never reach Flask
+    app.before_request_funcs.setdefault(None, []).insert(0, _note_generation)
     app.after_request(_store)
 
 
@@ -71,80 +72,36 @@ def forget_local() -> None:
         found.forget()
 
 
+
 # --- who gets cached pages ----------------------------------------------------------------------
 
 def _eligible() -> bool:
     config = current_app.config
     return (config["PAGE_CACHE"] and request.method in ("GET", "HEAD") and request.endpoint in CACHEABLE_ENDPOINTS
-            and _anonymous() and len(request.query_string) <= MAX_QUERY)
+            and anonymous(session, request.cookies, config) and len(request.query_string) <= MAX_QUERY)
 
 
-def _anonymous() -> bool:
-    if set(session.keys()) - ANONYMOUS_SESSION_KEYS:
-        return False  # signed in, own comments, a message to show
-    return not request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
+def anonymous(reader_session, cookies, config) -> bool:
+    """Nobody signed in, no comment of their own waiting, no message to show."""
+    if set(reader_session.keys()) - ANONYMOUS_SESSION_KEYS:
+        return False
+    return not cookies.get(config.get("REMEMBER_COOKIE_NAME", "remember_token"))
 
 
-def _key() -> str:
-    from app.i18n import select_locale
+def key_for(req, config) -> str:
+    """The build, the language the reader gets, host, path and query (a plain request will do)."""
+    from app.i18n import locale_for
 
-    raw = "\n".join((fingerprint.build(), select_locale(), request.host, request.path,
-                     request.query_string.decode("latin-1")))
+    raw = "\n".join((fingerprint.build(), locale_for(req, config), req.host, req.path,
+                     req.query_string.decode("latin-1")))
     return hashlib.sha256(raw.encode()).hexdigest()[:40]
 
 
-# --- the hit --------------------------------------------------------------------------------------
-
-def _serve_cached():
-    if not _eligible():
-        return None
-    key = _key()
-    try:
-        entry, generation = store().lookup(key)
-    except Exception:  # an unreachable cache means a fresh page
-        log.warning("page cache unavailable; serving fresh", exc_info=True)
-        return None
-    g.page_cache = (key, generation)
-    if entry is None or entry.expires <= time.time():
-        return None
-    g.page_cache_hit = True
-    return _respond(entry)
-
-
-def _respond(entry: Entry) -> Response:
-    if _not_modified(entry):
-        response = Response(status=304)
-    else:
-        body = _filled(entry.body) if entry.fields else entry.body
-        response = Response(body, status=entry.status, content_type=entry.content_type)
-        if entry.gzip_body and _accepts_gzip():
-            response.set_data(entry.gzip_body)
-            response.headers["Content-Encoding"] = "gzip"
-        response.vary.add("Accept-Encoding")
-    for name, value in entry.headers:
-        response.headers[name] = value
-    _validators(response, entry)
-    response.headers["X-Cache"] = "HIT"
-    return response
-
-
-def _filled(body: bytes) -> bytes:
-    from flask_wtf.csrf import generate_csrf
-
-    from app.comments.browser_state import form_timestamp
-
-    if CSRF_MARK in body:
-        body = body.replace(CSRF_MARK, generate_csrf().encode())
-    while TS_MARK in body:
-        body = body.replace(TS_MARK, form_timestamp().encode(), 1)
-    return body
-
-
-def _not_modified(entry: Entry) -> bool:
-    tags = request.if_none_match
+def not_modified(entry: Entry, req) -> bool:
+    tags = req.if_none_match
     if tags:
         return tags.contains_weak(entry.etag) or "*" in tags
-    since = request.headers.get("If-Modified-Since")
+    since = req.headers.get("If-Modified-Since")
     if since:
         try:
             return parsedate_to_datetime(since).timestamp() >= entry.last_modified
@@ -153,21 +110,28 @@ def _not_modified(entry: Entry) -> bool:
     return False
 
 
+def _note_generation():
+    """A page that may be cached: remember the generation it is rendered from (a change during
+    the render makes the stored entry stale at once)."""
+    if not _eligible():
+        return
+    try:
+        g.page_cache = (key_for(request, current_app.config), store().generation())
+    except Exception:  # an unreachable cache means a fresh page
+        log.warning("page cache unavailable; serving fresh", exc_info=True)
+
+
 def _validators(response: Response, entry: Entry) -> None:
     response.headers["ETag"] = f'W/"{entry.etag}"'
     response.headers["Last-Modified"] = formatdate(entry.last_modified, usegmt=True)
     response.headers["Cache-Control"] = "no-cache"  # keep it, but ask each time (a 304 is cheap)
 
 
-def _accepts_gzip() -> bool:
-    return request.accept_encodings["gzip"] > 0
-
-
 # --- the miss: store what was rendered --------------------------------------------------------------
 
 def _store(response: Response) -> Response:
     state = g.pop("page_cache", None)
-    if state is None or g.get("page_cache_hit"):
+    if state is None:
         return response
     response.headers["X-Cache"] = "MISS"
     if not _storable(response):
@@ -176,32 +140,25 @@ def _store(response: Response) -> Response:
     body = response.get_data()
     if any(mark in body for mark in MARKS):
         return response  # someone wrote our marks into a text: never cut anything out of it
-    fields = []
     token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
     if isinstance(token, str) and token and token.encode() in body:
         body = body.replace(token.encode(), CSRF_MARK)
-        fields.append("csrf")
     for stamp in g.get("form_timestamps", ()):
-        if stamp.encode() in body:
-            body = body.replace(stamp.encode(), TS_MARK, 1)
-            fields.append("ts")
-    now = time.time()
+        body = body.replace(stamp.encode(), TS_MARK, 1)
+    moment = time.time()
     entry = Entry(
-        generation=generation, expires=_expires(now), status=response.status_code,
+        generation=generation, expires=_expires(moment), status=response.status_code,
         content_type=response.headers.get("Content-Type", "text/html; charset=utf-8"),
-        etag=hashlib.sha256(body).hexdigest()[:32], last_modified=int(now), body=body,
-        fields=fields, headers=[(name, response.headers[name]) for name in KEPT_HEADERS if name in response.headers],
+        etag=hashlib.sha256(body).hexdigest()[:32], last_modified=int(moment), body=body,
     )
-    if not fields and len(body) >= 1024:
-        import gzip
+    if len(body) >= MIN_GZIP:
+        segments = deflate.segments(entry.parts()[0])
+        entry.gzip_body, entry.gzip_lengths = b"".join(segments), [len(s) for s in segments]
+    from app.caching.hits import PENDING
 
-        entry.gzip_body = gzip.compress(body, compresslevel=6, mtime=0)
-    try:
-        store().put(key, entry)
-    except Exception:  # not cached this time; the reader still gets the page
-        log.warning("page cache: could not store", exc_info=True)
+    request.environ[PENDING] = (key, entry)  # stored with the headers that finally go out
     _validators(response, entry)
-    if _not_modified(entry):  # the miss may answer a conditional request too
+    if not_modified(entry, request):  # the miss may answer a conditional request too
         response.status_code = 304
         response.set_data(b"")
     return response

@@ -3,8 +3,9 @@
 The generation is a number that every change readers could see moves on (see `invalidation.py`);
 a cached page remembers the generation it was rendered in and counts only while that is current.
 - `LocalStore` (no REDIS_URL): the generation is a small file in DATA_DIR, replaced on each change,
-  so every worker of the machine sees a change at its next request by one `stat()`; pages are kept
-  per process, least recently used out first, within PAGE_CACHE_MEMORY_MB.
+  so every worker of the machine sees a change at its next request by one `stat()`; pages (and
+  fragments: rendered threads, see app/comments/thread_html.py) are kept per process, least
+  recently used out first, within PAGE_CACHE_MEMORY_MB.
 - `RedisStore`: generation and pages in Redis, one round trip per request (MGET), shared by every
   worker and app server; pages expire by themselves.
 An entry is bytes in our own format (a JSON head, then the body): nothing in the cache is ever
@@ -12,6 +13,7 @@ unpickled, so a cache server someone else can write to cannot run code in ours.
 """
 import json
 import os
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -21,6 +23,11 @@ from pathlib import Path
 from app import redis_store
 
 GENERATION_FILE = "page-cache-generation"
+# Where a cached page holds a per-reader field (filled in on every hit).
+CSRF_MARK = b"@@dialog-csrf@@"
+TS_MARK = b"@@dialog-ts@@"
+MARKS = (CSRF_MARK, TS_MARK)
+_SPLIT = re.compile(b"(" + b"|".join(re.escape(mark) for mark in MARKS) + b")")
 
 
 @dataclass
@@ -33,10 +40,28 @@ class Entry:
     content_type: str
     etag: str  # without quotes or W/
     last_modified: int  # unix time (seconds)
-    body: bytes = b""
-    gzip_body: bytes = b""  # compressed once at store time (pages without per-request fields)
-    fields: list[str] = field(default_factory=list)  # per-request fields to fill in: "csrf", "ts"
-    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""  # with a mark where each per-reader field goes
+    gzip_body: bytes = b""  # the fixed parts between the marks, each compressed (deflate.segments)
+    gzip_lengths: list[int] = field(default_factory=list)  # of each compressed part
+    headers: list[tuple[str, str]] = field(default_factory=list)  # as the miss sent them (hits.PER_ANSWER aside)
+
+    def parts(self) -> tuple[list[bytes], list[bytes]]:
+        """The body's fixed parts and the marks between them (split once per entry in memory)."""
+        found = self.__dict__.get("_parts")
+        if found is None:
+            pieces = _SPLIT.split(self.body)
+            found = self.__dict__["_parts"] = (pieces[0::2], pieces[1::2])
+        return found
+
+    def segments(self) -> list[bytes]:
+        found = self.__dict__.get("_segments")
+        if found is None:
+            found, start = [], 0
+            for length in self.gzip_lengths:
+                found.append(self.gzip_body[start:start + length])
+                start += length
+            self.__dict__["_segments"] = found
+        return found
 
     def dump(self) -> bytes:
         head = asdict(self)
@@ -53,7 +78,10 @@ class Entry:
             head = json.loads(head_raw)
             n_body, n_gzip = head.pop("lengths")
             head["headers"] = [tuple(pair) for pair in head.get("headers", [])]
-            return cls(**head, body=rest[:n_body], gzip_body=rest[n_body:n_body + n_gzip])
+            entry = cls(**head, body=rest[:n_body], gzip_body=rest[n_body:n_body + n_gzip])
+            if entry.gzip_body and sum(entry.gzip_lengths) != len(entry.gzip_body):
+                return None
+            return entry
         except (ValueError, TypeError, KeyError):
             return None  # not ours, or from an older release: a miss
 
@@ -84,7 +112,9 @@ class LocalStore:
         return (entry if entry and entry.generation == generation else None), generation
 
     def put(self, key: str, entry: Entry) -> None:
-        size = len(entry.body) + len(entry.gzip_body) + 512
+        self._remember(key, entry, len(entry.body) + len(entry.gzip_body) + 512)
+
+    def _remember(self, key: str, entry, size: int) -> None:
         if size > self.memory_bytes // 4:
             return
         with self._lock:
@@ -96,6 +126,19 @@ class LocalStore:
             while self._size > self.memory_bytes and self._entries:
                 _, (_, dropped) = self._entries.popitem(last=False)
                 self._size -= dropped
+
+    def fragments(self, keys: list[str]) -> list[bytes | None]:
+        """Rendered pieces (keys name their generation, so a change makes them unreachable)."""
+        with self._lock:
+            found = [self._entries.get("f:" + key) for key in keys]
+            for key, hit in zip(keys, found, strict=True):
+                if hit is not None:
+                    self._entries.move_to_end("f:" + key)
+        return [hit[0] if hit is not None else None for hit in found]
+
+    def put_fragments(self, pieces: dict[str, bytes], seconds: int) -> None:
+        for key, value in pieces.items():
+            self._remember("f:" + key, value, len(value) + 128)
 
     def bump(self) -> None:
         tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
@@ -120,6 +163,9 @@ class RedisStore:
     def _page_key(self, key: str) -> str:
         return redis_store.key("pages", key, config=self.config)
 
+    def generation(self) -> str:
+        return (self._client().get(self.generation_key) or b"0").decode()
+
     def lookup(self, key: str) -> tuple[Entry | None, str]:
         generation, raw = self._client().mget([self.generation_key, self._page_key(key)])
         generation = (generation or b"0").decode()
@@ -129,6 +175,15 @@ class RedisStore:
     def put(self, key: str, entry: Entry) -> None:
         ttl = max(1, int(entry.expires - time.time()))
         self._client().set(self._page_key(key), entry.dump(), ex=ttl)
+
+    def fragments(self, keys: list[str]) -> list[bytes | None]:
+        return self._client().mget([self._page_key("f:" + key) for key in keys]) if keys else []
+
+    def put_fragments(self, pieces: dict[str, bytes], seconds: int) -> None:
+        pipe = self._client().pipeline(transaction=False)
+        for key, value in pieces.items():
+            pipe.set(self._page_key("f:" + key), value, ex=max(1, seconds))
+        pipe.execute()
 
     def bump(self) -> None:
         self._client().incr(self.generation_key)

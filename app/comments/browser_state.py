@@ -8,6 +8,7 @@ published at once; someone who merely types their address is not.
 """
 import secrets
 import time
+from functools import lru_cache
 
 from flask import after_this_request, current_app, g, request, session
 from flask_login import current_user
@@ -47,9 +48,14 @@ def fresh_session() -> None:
 def form_timestamp() -> str:
     """A signed time for the form (how fast it comes back tells people from bots) and a one-time
     key (the same form sent twice, a double click, is stored once: a unique column)."""
-    stamp = _timer().dumps({"t": time.time(), "k": secrets.token_hex(16)})
+    stamp = new_stamp(current_app.config["SECRET_KEY"])
     g.setdefault("form_timestamps", []).append(stamp)  # the page cache cuts it out of stored pages
     return stamp
+
+
+def new_stamp(secret_key: str) -> str:
+    """The signed time and key alone (the page cache fills them into cached pages, outside Flask)."""
+    return _timer(secret_key).dumps({"t": time.time(), "k": secrets.token_hex(16)})
 
 
 def seconds_taken(token: str | None) -> float | None:
@@ -143,5 +149,10 @@ def forget_rules() -> None:
     g.pop("comment_rules", None)
 
 
-def _timer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="comment-form")
+def _timer(secret_key: str | None = None) -> URLSafeTimedSerializer:
+    return _timer_for(secret_key or current_app.config["SECRET_KEY"])
+
+
+@lru_cache(maxsize=4)  # made once: a serializer's setup costs more than a signature
+def _timer_for(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt="comment-form")

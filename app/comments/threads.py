@@ -42,6 +42,7 @@ class ThreadPage:
     show: str = "all"
     trailing_closes: int = 0
     by_id: dict = field(default_factory=dict)
+    roots: list[int] = field(default_factory=list)  # the page's threads in order (items: those loaded)
 
     @property
     def has_prev(self) -> bool:
@@ -80,9 +81,12 @@ def _with_questions(post: Post, show: str):
 
 
 def load_page(post: Post, *, page: int = 1, order: str = "oldest", own_ids: set[int] = frozenset(),
-              per_page: int = 50, max_depth: int = 5, show: str = "all", include_pending: bool = False) -> ThreadPage:
+              per_page: int = 50, max_depth: int = 5, show: str = "all", include_pending: bool = False,
+              known=None) -> ThreadPage:
     """One page of threads of `post` for a reader who wrote `own_ids` (shown to them while pending);
-    `include_pending`: for moderators, pending comments too, marked in place (the same queries)."""
+    `include_pending`: for moderators, pending comments too, marked in place (the same queries).
+    `known(roots)`: the roots among them whose threads the caller has already rendered (their
+    comments are not loaded)."""
     own_ids = set(own_ids)
     order = order if order in ORDERS else "oldest"
     show = show if show in SHOW else "all"
@@ -100,13 +104,23 @@ def load_page(post: Post, *, page: int = 1, order: str = "oldest", own_ids: set[
         select(Comment.root_id).where(visible).group_by(Comment.root_id).order_by(root_order)
         .limit(per_page).offset((page - 1) * per_page)
     ).all()
+    skip = known(roots) if known and roots else set()
+    wanted = [root for root in roots if root not in skip]
     comments = db.session.scalars(
-        select(Comment).options(joinedload(Comment.user)).where(Comment.root_id.in_(roots)).order_by(Comment.id)
-    ).all() if roots else []
-    items = assemble(comments, roots, own_ids, max_depth, include_pending=include_pending)
+        select(Comment).options(joinedload(Comment.user)).where(Comment.root_id.in_(wanted)).order_by(Comment.id)
+    ).all() if wanted else []
+    items = assemble(comments, wanted, own_ids, max_depth, include_pending=include_pending)
     trailing = items[-1].depth if items else 0
     return ThreadPage(items=items, page=page, pages=pages, threads=threads, approved=approved, order=order,
-                      show=show, trailing_closes=trailing, by_id={item.comment.id: item for item in items})
+                      show=show, trailing_closes=trailing, by_id={item.comment.id: item for item in items},
+                      roots=list(roots))
+
+
+def roots_of(comment_ids: set[int]) -> set[int]:
+    """The threads these comments are in."""
+    if not comment_ids:
+        return set()
+    return set(db.session.scalars(select(Comment.root_id).where(Comment.id.in_(comment_ids))))
 
 
 # A reply that is not deleted (pending, approved, even spam) means someone answered: the one

@@ -1,7 +1,7 @@
 import logging
 from datetime import date
 
-from flask import current_app, jsonify, redirect, request
+from flask import current_app, g, has_request_context, jsonify, redirect, request
 from flask_babel import format_date
 from flask_login import current_user
 from sqlalchemy import text
@@ -43,11 +43,7 @@ def set_language(code: str):
 def site_context():
     """What every page's layout shows: navigation, footer pages, language switch."""
     lang = current_language()
-    try:
-        nav_categories, footer_pages = queries.categories(), queries.footer_pages()
-    except SQLAlchemyError:  # the error page must still render when the database is down
-        db.session.rollback()
-        nav_categories, footer_pages = [], []
+    nav_categories, footer_pages = _layout_lists()
     return {
         "site_name": current_app.config["SITE_NAME"],
         "site_description": current_app.config["SITE_DESCRIPTION"],
@@ -65,6 +61,20 @@ def site_context():
         "role_labels": ROLE_LABELS,
         "month_name": month_name,
     }
+
+
+def _layout_lists() -> tuple[list, list]:
+    """Read once per request: a page rendered in parts (a post's threads) asks for them each time."""
+    found = g.get("layout_lists") if has_request_context() else None  # (a CLI run's g lasts the whole run)
+    if found is None:
+        try:
+            found = (queries.categories(), queries.footer_pages())
+        except SQLAlchemyError:  # the error page must still render when the database is down
+            db.session.rollback()
+            return [], []
+        if has_request_context():
+            g.layout_lists = found
+    return found
 
 
 def canonical_url() -> str | None:

@@ -1,0 +1,76 @@
+"""The threads of a post page as HTML, each thread rendered once per change.
+
+Rendering the comments is most of a post page's cost. A reader the page cache cannot serve (a
+comment of their own waiting, a message to show) still sees every other thread exactly as an
+anonymous reader does, so those threads are kept rendered (the page cache's store, see
+app/caching/stores.py) and only the reader's own threads are rendered for them. A kept thread is
+found under the content generation it was rendered in: any change readers could see makes the
+whole set unreachable at once, as it does cached pages.
+
+Never from kept threads: signed-in users (moderators see pending comments and their controls),
+and the threads holding one of the reader's own comments (their pending state, edit links).
+"""
+import hashlib
+
+from flask import current_app, render_template
+from markupsafe import Markup
+
+from app.caching import fingerprint, pages
+from app.comments import threads
+
+KEEP_SECONDS = 300
+
+
+class Kept:
+    """The kept threads of one page: looked up before the comments are loaded."""
+
+    def __init__(self, post, *, own_ids: set[int], comments_open: bool, locale: str, usable: bool):
+        self.post, self.comments_open, self.locale = post, comments_open, locale
+        self.usable = usable and current_app.config["PAGE_CACHE"]
+        self.found: dict[int, Markup] = {}
+        self.generation: str | None = None
+        self.own_roots = threads.roots_of(own_ids) if self.usable and own_ids else set()
+
+    def _key(self, root: int) -> str:
+        config = current_app.config
+        raw = "\n".join(map(str, (fingerprint.build(), self.generation, self.locale, self.post.id, self.post.slug,
+                                  root, self.comments_open, config["COMMENT_MAX_DEPTH"], config["TEAM_NAME"])))
+        return "thread:" + hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+    def known(self, roots: list[int]) -> set[int]:
+        """For threads.load_page: the roots whose threads are kept (their comments need no loading)."""
+        if not self.usable:
+            return set()
+        wanted = [root for root in roots if root not in self.own_roots]
+        try:
+            store = pages.store()
+            self.generation = store.generation()  # before the comments are read: never newer than they
+            found = store.fragments([self._key(root) for root in wanted])
+        except Exception:  # an unreachable cache: render them all
+            current_app.logger.warning("kept threads unavailable; rendering them", exc_info=True)
+            self.usable = False
+            return set()
+        self.found = {root: Markup(raw.decode()) for root, raw in zip(wanted, found, strict=True) if raw is not None}
+        return set(self.found)
+
+    def render(self, page: threads.ThreadPage, **context) -> list[Markup]:
+        """Every thread of the page in order: kept ones as they are, the others rendered (and kept,
+        unless they hold the reader's own comments)."""
+        by_root: dict[int, list] = {}
+        for item in page.items:
+            by_root.setdefault(item.comment.root_id, []).append(item)
+        html, fresh = [], {}
+        for root in page.roots:
+            if root in self.found:
+                html.append(self.found[root])
+            elif root in by_root:
+                rendered = Markup(render_template("comments/_thread.html", items=by_root[root], **context))
+                html.append(rendered)
+                if self.usable and self.generation is not None and root not in self.own_roots:
+                    fresh[self._key(root)] = str(rendered).encode()
+        if fresh:
+            try:
+                pages.store().put_fragments(fresh, KEEP_SECONDS)
+            except Exception:  # not kept this time
+                current_app.logger.warning("could not keep rendered threads", exc_info=True)
+        return html
