@@ -3,7 +3,9 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from app.extensions import babel
 
@@ -54,6 +56,7 @@ def og_locale(code: str) -> str:
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    app.context_processor(_render_translations)
     app.add_template_filter(isotime)
     app.add_template_filter(og_locale)
 
@@ -65,3 +68,25 @@ def init_app(app: Flask) -> None:
             response.vary.add("Accept-Language")
             response.vary.add("Cookie")
         return response
+
+
+def _render_translations() -> dict:
+    """Templates' `_`, `gettext` and `ngettext` bound to this render's catalog. Flask-Babel's own
+    look the language up again for every string (a queue page has some 400); this looks it up once
+    per render_template, so a mail rendered under force_locale still gets its own language. They
+    behave as Jinja's "newstyle" gettext: autoescaped, always %-formatted."""
+    translations = get_translations()
+    singular, plural = translations.ugettext, translations.ungettext
+
+    @pass_context
+    def gettext(context, string, /, **variables):  # positional-only: `num=`, `string=` are variables
+        text = singular(string)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    @pass_context
+    def ngettext(context, string, plural_string, count, /, **variables):
+        variables.setdefault("num", count)
+        text = plural(string, plural_string, count)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    return {"gettext": gettext, "ngettext": ngettext}

@@ -32,10 +32,14 @@ class Kept:
         self.own_roots = threads.roots_of(own_ids) if self.usable and own_ids else set()
 
     def _key(self, root: int) -> str:
-        config = current_app.config
-        raw = "\n".join(map(str, (fingerprint.build(), self.generation, self.locale, self.post.id, self.post.slug,
-                                  root, self.comments_open, config["COMMENT_MAX_DEPTH"], config["TEAM_NAME"])))
-        return "thread:" + hashlib.sha256(raw.encode()).hexdigest()[:40]
+        if self._prefix is None:
+            config = current_app.config
+            raw = "\n".join(map(str, (fingerprint.build(), self.generation, self.locale, self.post.id, self.post.slug,
+                                      self.comments_open, config["COMMENT_MAX_DEPTH"], config["TEAM_NAME"])))
+            self._prefix = "thread:" + hashlib.sha256(raw.encode()).hexdigest()[:32] + ":"
+        return f"{self._prefix}{root}"
+
+    _prefix: str | None = None
 
     def known(self, roots: list[int]) -> set[int]:
         """For threads.load_page: the roots whose threads are kept (their comments need no loading)."""

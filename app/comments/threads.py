@@ -6,8 +6,9 @@ one query and the tree is built from parent ids in Python. Comments a reader may
 dropped, except as a "removed" placeholder when visible replies hang below them.
 """
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from sqlalchemy import distinct, func, or_, select
+from sqlalchemy import bindparam, distinct, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -58,10 +59,11 @@ class ThreadPage:
 OWN_WAITING = (CommentStatus.PENDING, CommentStatus.SPAM)
 
 
-def _visible(own_ids: set[int], include_pending: bool = False):
+def _visible(own_ids, include_pending: bool = False):
+    """`own_ids`: a set, or a bindparam (an expanding IN parameter) standing for one."""
     condition = Comment.status.in_((CommentStatus.APPROVED, CommentStatus.PENDING)) if include_pending \
         else Comment.status == CommentStatus.APPROVED
-    if not own_ids:
+    if isinstance(own_ids, (set, frozenset, list)) and not own_ids:
         return condition
     return or_(condition, Comment.id.in_(own_ids) & Comment.status.in_(OWN_WAITING))
 
@@ -71,13 +73,28 @@ def _shown_to(comment: Comment, own_ids: set[int], include_pending: bool = False
         or (include_pending and comment.status == CommentStatus.PENDING)
 
 
-def _with_questions(post: Post, show: str):
+def _with_questions(post_id, show: str):
     """Threads holding an approved reader question in the wanted answer state."""
     wanted = ResponseStatus.ANSWERED if show == "answered" else ResponseStatus.NEEDS_ANSWER
     return Comment.root_id.in_(
-        select(Comment.root_id).where(Comment.post_id == post.id, Comment.status == CommentStatus.APPROVED,
+        select(Comment.root_id).where(Comment.post_id == post_id, Comment.status == CommentStatus.APPROVED,
                                       Comment.response_status == wanted)
     )
+
+
+@lru_cache(maxsize=32)
+def _page_statements(has_own: bool, include_pending: bool, show: str, order: str):
+    """How many threads, and one page of their roots: built once per kind of page, run with parameters."""
+    post_id = bindparam("post_id")
+    visible = (Comment.post_id == post_id) & _visible(
+        bindparam("own", expanding=True) if has_own else set(), include_pending)
+    if show != "all":
+        visible = visible & _with_questions(post_id, show)
+    root_order = Comment.root_id.asc() if order == "oldest" else Comment.root_id.desc()
+    count = select(func.count(distinct(Comment.root_id))).where(visible)
+    roots = (select(Comment.root_id).where(visible).group_by(Comment.root_id).order_by(root_order)
+             .limit(bindparam("limit")).offset(bindparam("offset")))
+    return count, roots
 
 
 def load_page(post: Post, *, page: int = 1, order: str = "oldest", own_ids: set[int] = frozenset(),
@@ -90,25 +107,16 @@ def load_page(post: Post, *, page: int = 1, order: str = "oldest", own_ids: set[
     own_ids = set(own_ids)
     order = order if order in ORDERS else "oldest"
     show = show if show in SHOW else "all"
-    visible = (Comment.post_id == post.id) & _visible(own_ids, include_pending)
-    approved = db.session.scalar(
-        select(func.count()).select_from(Comment)
-        .where(Comment.post_id == post.id, Comment.status == CommentStatus.APPROVED))
-    if show != "all":
-        visible = visible & _with_questions(post, show)
-    threads = db.session.scalar(select(func.count(distinct(Comment.root_id))).where(visible))
+    approved = db.session.scalar(_APPROVED, {"post_id": post.id})
+    count, page_roots = _page_statements(bool(own_ids), include_pending, show, order)
+    values = {"post_id": post.id, **({"own": sorted(own_ids)} if own_ids else {})}
+    threads = db.session.scalar(count, values)
     pages = max(1, -(-threads // per_page))
     page = min(max(page, 1), pages)
-    root_order = Comment.root_id.asc() if order == "oldest" else Comment.root_id.desc()
-    roots = db.session.scalars(
-        select(Comment.root_id).where(visible).group_by(Comment.root_id).order_by(root_order)
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
+    roots = db.session.scalars(page_roots, {**values, "limit": per_page, "offset": (page - 1) * per_page}).all()
     skip = known(roots) if known and roots else set()
     wanted = [root for root in roots if root not in skip]
-    comments = db.session.scalars(
-        select(Comment).options(joinedload(Comment.user)).where(Comment.root_id.in_(wanted)).order_by(Comment.id)
-    ).all() if wanted else []
+    comments = db.session.scalars(_IN_THREADS, {"roots": wanted}).all() if wanted else []
     items = assemble(comments, wanted, own_ids, max_depth, include_pending=include_pending)
     trailing = items[-1].depth if items else 0
     return ThreadPage(items=items, page=page, pages=pages, threads=threads, approved=approved, order=order,
@@ -120,7 +128,15 @@ def roots_of(comment_ids: set[int]) -> set[int]:
     """The threads these comments are in."""
     if not comment_ids:
         return set()
-    return set(db.session.scalars(select(Comment.root_id).where(Comment.id.in_(comment_ids))))
+    return set(db.session.scalars(_ROOTS_OF, {"ids": list(comment_ids)}))
+
+
+# Statements of every post page, built once with parameters (building costs more than running them).
+_APPROVED = select(func.count()).select_from(Comment).where(
+    Comment.post_id == bindparam("post_id"), Comment.status == CommentStatus.APPROVED)
+_IN_THREADS = (select(Comment).options(joinedload(Comment.user))
+               .where(Comment.root_id.in_(bindparam("roots", expanding=True))).order_by(Comment.id))
+_ROOTS_OF = select(Comment.root_id).where(Comment.id.in_(bindparam("ids", expanding=True)))
 
 
 # A reply that is not deleted (pending, approved, even spam) means someone answered: the one
