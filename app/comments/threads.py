@@ -84,14 +84,17 @@ def _with_questions(post_id, show: str):
 
 @lru_cache(maxsize=32)
 def _page_statements(has_own: bool, include_pending: bool, show: str, order: str):
-    """How many threads, and one page of their roots: built once per kind of page, run with parameters."""
+    """How many comments and threads, and one page of the roots: built once per kind of page, run
+    with parameters."""
     post_id = bindparam("post_id")
     visible = (Comment.post_id == post_id) & _visible(
         bindparam("own", expanding=True) if has_own else set(), include_pending)
     if show != "all":
         visible = visible & _with_questions(post_id, show)
     root_order = Comment.root_id.asc() if order == "oldest" else Comment.root_id.desc()
-    count = select(func.count(distinct(Comment.root_id))).where(visible)
+    # The post's approved comments and the threads this reader sees, in one pass over its comments.
+    count = select(func.count().filter(Comment.status == CommentStatus.APPROVED),
+                   func.count(distinct(Comment.root_id)).filter(visible)).where(Comment.post_id == post_id)
     roots = (select(Comment.root_id).where(visible).group_by(Comment.root_id).order_by(root_order)
              .limit(bindparam("limit")).offset(bindparam("offset")))
     return count, roots
@@ -107,10 +110,9 @@ def load_page(post: Post, *, page: int = 1, order: str = "oldest", own_ids: set[
     own_ids = set(own_ids)
     order = order if order in ORDERS else "oldest"
     show = show if show in SHOW else "all"
-    approved = db.session.scalar(_APPROVED, {"post_id": post.id})
     count, page_roots = _page_statements(bool(own_ids), include_pending, show, order)
     values = {"post_id": post.id, **({"own": sorted(own_ids)} if own_ids else {})}
-    threads = db.session.scalar(count, values)
+    approved, threads = db.session.execute(count, values).one()
     pages = max(1, -(-threads // per_page))
     page = min(max(page, 1), pages)
     roots = db.session.scalars(page_roots, {**values, "limit": per_page, "offset": (page - 1) * per_page}).all()
@@ -132,8 +134,6 @@ def roots_of(comment_ids: set[int]) -> set[int]:
 
 
 # Statements of every post page, built once with parameters (building costs more than running them).
-_APPROVED = select(func.count()).select_from(Comment).where(
-    Comment.post_id == bindparam("post_id"), Comment.status == CommentStatus.APPROVED)
 _IN_THREADS = (select(Comment).options(joinedload(Comment.user))
                .where(Comment.root_id.in_(bindparam("roots", expanding=True))).order_by(Comment.id))
 _ROOTS_OF = select(Comment.root_id).where(Comment.id.in_(bindparam("ids", expanding=True)))

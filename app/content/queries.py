@@ -55,22 +55,27 @@ def commentable_post(slug: str, now: datetime) -> Post | None:
     )
 
 
-def _neighbour(older: bool):
+def _neighbour_id(older: bool):
     at, post_id = bindparam("at"), bindparam("post_id")
     before = (Post.published_at < at) | ((Post.published_at == at) & (Post.id < post_id))
     after = (Post.published_at > at) | ((Post.published_at == at) & (Post.id > post_id))
     order = (Post.published_at.desc(), Post.id.desc()) if older else (Post.published_at.asc(), Post.id.asc())
-    return (select(Post).options(load_only(Post.id, Post.slug, Post.title, Post.published_at))
-            .where(Post.visible(bindparam("now")), before if older else after).order_by(*order).limit(1))
+    return (select(Post.id).where(Post.visible(bindparam("now")), before if older else after)
+            .order_by(*order).limit(1).scalar_subquery())
 
 
-_OLDER, _NEWER = _neighbour(older=True), _neighbour(older=False)
+_NEIGHBOURS = select(Post.id, Post.slug, Post.title, Post.published_at).where(
+    Post.id.in_([_neighbour_id(older=True), _neighbour_id(older=False)]))
 
 
-def neighbours(post: Post, now: datetime) -> tuple[Post | None, Post | None]:
-    """The previous (older) and next (newer) visible post (slug and title: what the links show)."""
-    values = {"now": now, "at": post.published_at, "post_id": post.id}
-    return db.session.scalar(_OLDER, values), db.session.scalar(_NEWER, values)
+def neighbours(post: Post, now: datetime):
+    """The previous (older) and next (newer) visible post: rows with slug and title (what the links
+    show), in one statement."""
+    rows = db.session.execute(_NEIGHBOURS, {"now": now, "at": post.published_at, "post_id": post.id}).all()
+    mark = (post.published_at, post.id)
+    older = next((row for row in rows if (row.published_at, row.id) < mark), None)
+    newer = next((row for row in rows if (row.published_at, row.id) > mark), None)
+    return older, newer
 
 
 def archive_months(now: datetime, tz: ZoneInfo) -> list[tuple[int, int, int]]:
