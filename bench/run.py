@@ -364,6 +364,7 @@ def main() -> None:
             "body": "Meine Frage wartet noch auf die Freigabe.", "consent": "y"})
         if status != 302:
             raise RuntimeError(f"the reader's comment answered {status}, not 302")
+        reader.get(f"/posts/{big}")  # the redirect a browser follows: the thank-you is shown (once)
         cookies = {"moderator": {"Cookie": moderator.cookie_header()}, "anonymous": {},
                    "reader": {"Cookie": reader.cookie_header()} if reader.cookie_header() else {}}
         if not reader.cookie_header():

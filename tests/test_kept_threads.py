@@ -104,3 +104,75 @@ def test_moderators_never_get_kept_threads(app, client, make, thread_post):
     login(client, make.user("anna", role=Role.MODERATOR))
     page = client.get(f"/posts/{SLUG}").text
     assert "Wartet auf Freigabe" in page and "staff-actions" in page
+
+
+def rendered_templates(app):
+    from flask import template_rendered
+
+    names = []
+
+    def record(sender, template, context, **extra):
+        names.append(template.name)
+
+    template_rendered.connect(record, app)
+    return names, lambda: template_rendered.disconnect(record, app)
+
+
+def strip_form(html: str) -> str:
+    """The page without the per-reader form fields (CSRF token, timer)."""
+    html = re.sub(r'name="csrf_token" type="hidden" value="[^"]+"', "", html)
+    return re.sub(r'id="ts" name="ts" type="hidden" value="[^"]+"', "", html)
+
+
+def test_a_reader_whose_comment_waits_in_a_shared_thread_gets_the_cached_page_with_it(app, client, thread_post):
+    post, roots = thread_post
+    anonymous = app.test_client()
+    anonymous.get(f"/posts/{SLUG}")
+    everyone = anonymous.get(f"/posts/{SLUG}")
+    assert everyone.headers.get("X-Cache") == "HIT"
+    mine = own_pending(client, app, post, roots[1], "Meine Rückfrage wartet")
+    names, stop = rendered_templates(app)
+    try:
+        page = client.get(f"/posts/{SLUG}")
+    finally:
+        stop()
+    assert page.status_code == 200 and "Meine Rückfrage wartet" in page.text
+    # their thread (and the page count, always); the page itself came from the cache
+    assert names == ["comments/_pagination.html", "comments/_thread.html"]
+    assert re.search(rf'class="comment is-pending" id="comment-{mine.id}"', page.text)
+    # Apart from their thread and their form, it is the page everyone gets.
+    start = rf'<li class="depth-0">\s*<article[^>]*id="comment-{roots[1].id}"'
+    theirs = re.search(start + r'.*?(?=<li class="depth-0">)', page.text, re.S).group(0)
+    others = re.search(start + r'.*?(?=<li class="depth-0">)', everyone.text, re.S).group(0)
+    assert strip_form(page.text.replace(theirs, "")) == strip_form(everyone.text.replace(others, ""))
+    # and their form has a timer of its own (the CSRF token: tests/test_page_cache.py, with CSRF on)
+    stamp = r'id="ts" name="ts" type="hidden" value="([^"]+)"'
+    assert re.search(stamp, page.text).group(1) != re.search(stamp, everyone.text).group(1)
+
+
+def test_a_reader_whose_new_thread_is_on_a_later_page_gets_page_one_from_the_cache(app, client, thread_post):
+    post, _roots = thread_post
+    app.config["COMMENT_THREADS_PER_PAGE"] = 3  # six threads: two pages for everyone
+    everyone = app.test_client().get(f"/posts/{SLUG}").text
+    assert "Kommentarseite 1 von 2" in everyone
+    own_pending(client, app, post, None, "Meine neue Frage")  # a seventh thread: a third page for them
+    names, stop = rendered_templates(app)
+    try:
+        page = client.get(f"/posts/{SLUG}").text
+    finally:
+        stop()
+    assert "blog/post.html" not in names and "Kommentarseite 1 von 3" in page
+    assert strip_form(page.replace("1 von 3", "1 von 2")) == strip_form(everyone)
+    assert "Meine neue Frage" in client.get(f"/posts/{SLUG}?cpage=3").text
+
+
+def test_a_reader_with_a_thread_of_their_own_on_the_page_gets_it_rendered(app, client, thread_post):
+    post, _roots = thread_post
+    app.test_client().get(f"/posts/{SLUG}")
+    own_pending(client, app, post, None, "Eine ganz neue Frage von mir")  # a new thread only they see
+    names, stop = rendered_templates(app)
+    try:
+        page = client.get(f"/posts/{SLUG}")
+    finally:
+        stop()
+    assert "Eine ganz neue Frage von mir" in page.text and "blog/post.html" in names  # the counts differ

@@ -108,6 +108,21 @@ def test_a_reader_with_a_comment_waiting_sees_it_not_the_cached_page(cached_app,
     assert "Meine wartende Frage" not in stranger.text
 
 
+def test_a_reader_with_a_reply_waiting_gets_the_cached_page_with_it_and_a_form_that_works(cached_app, client, post):
+    question = add_comment(post, body="Eine Frage, die alle sehen")
+    cached_app.test_client().get(URL)  # the anonymous page and its threads are kept
+    csrf, ts = form_fields(client.get(URL).text)
+    sent = post_comment(client, post.slug, csrf_token=csrf, ts=ts, parent_id=str(question.id),
+                        body="Meine Antwort wartet noch")
+    assert sent.status_code == 302
+    client.get(URL)  # the thank-you, once
+    page = client.get(URL)
+    assert cache(page) is None and "Meine Antwort wartet noch" in page.text
+    csrf, ts = form_fields(page.text)
+    again = post_comment(client, post.slug, csrf_token=csrf, ts=ts, body="Und noch eine Frage")
+    assert again.status_code == 302, again.text[:300]
+
+
 def test_languages_are_cached_apart(client, post):
     german = client.get(URL, headers={"Accept-Language": "de"})
     english = client.get(URL, headers={"Accept-Language": "en"})

@@ -3,9 +3,11 @@ from datetime import datetime
 from flask import abort, current_app, make_response, redirect, render_template, request, session
 from flask_babel import format_date, gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from app.blog import bp, staff_tools
+from app.caching import pages
 from app.comments import browser_state as reader, service as comment_service, thread_html, threads
 from app.content import editing, posts_admin, queries
 from app.extensions import db
@@ -88,6 +90,18 @@ def render_post_page(post, form=None, status: int = 200, message: str | None = N
         own_ids=own, per_page=config["COMMENT_THREADS_PER_PAGE"],
         max_depth=config["COMMENT_MAX_DEPTH"], show=request.args.get("show", "all"), known=kept.known,
     )
+    editable = {item.comment.id for item in thread_page.items
+                if comment_service.can_modify(item.comment, own, item.has_replies, rules, now)}
+    pagination = Markup(render_template("comments/_pagination.html", threads=thread_page, post=post))
+    pages.note(roots=thread_page.roots, page=thread_page.page, pages=thread_page.pages, approved=thread_page.approved,
+               pagination=str(pagination))
+    thread_context = {"post": post, "comments_open": comments_open, "editable": editable, "own_ids": own}
+    if (request.method == "GET" and request.endpoint == "blog.post" and form is None and reply_to is None
+            and status == 200 and message is None and not (unpublished or preview)
+            and not {reader.JUST_POSTED, "_flashes"} & set(session)):
+        cached = kept.page_from_cache(thread_page, pagination, just_posted=None, **thread_context)
+        if cached is not None:
+            return cached, status
     if form is None:
         form = reader.new_comment_form()
     if reply_to is None and form.parent:
@@ -95,15 +109,13 @@ def render_post_page(post, form=None, status: int = 200, message: str | None = N
         visible = reply_to is not None and reply_to.post_id == post.id and (
             reply_to.is_visible or reply_to.id in reader.own_comment_ids())
         reply_to = reply_to if visible else None
-    editable = {item.comment.id for item in thread_page.items
-                if comment_service.can_modify(item.comment, own, item.has_replies, rules, now)}
     older, newer = queries.neighbours(post, now) if not unpublished else (None, None)
     just_posted = _just_posted(thread_page)
-    rendered = kept.render(thread_page, post=post, comments_open=comments_open, editable=editable, own_ids=own,
-                           just_posted=just_posted)
+    rendered = kept.render(thread_page, just_posted=just_posted, **thread_context)
     return render_template(
         "blog/post.html", post=post, older=older, newer=newer,
-        show_toc=len(post.toc) >= config["TOC_MIN_HEADINGS"], threads=thread_page, thread_html=rendered, form=form,
+        show_toc=len(post.toc) >= config["TOC_MIN_HEADINGS"], threads=thread_page, thread_html=rendered,
+        pagination_html=pagination, form=form,
         comments_open=comments_open, form_message=message,
         reply_to=reply_to, editable=editable, own_ids=own, comment_counts={post.id: thread_page.approved},
         just_posted=just_posted, unpublished=unpublished, preview=preview,

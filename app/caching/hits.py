@@ -99,7 +99,7 @@ class HitServer:
             body = deflate.assemble(parts, entry.segments(), values)
             headers.append(("Content-Encoding", "gzip"))
         else:
-            body = b"".join(_interleave(parts, values))
+            body = b"".join(pages.interleave(parts, values))
         headers.append(("Content-Length", str(len(body))))
         headers.extend(self._session_cookie(session))
         return _status(entry.status), headers, ([] if request.method == "HEAD" else [body])
@@ -138,13 +138,6 @@ def _csrf_token(session, app) -> str:
 @lru_cache(maxsize=4)
 def _csrf_signer(secret_key: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key, salt="wtf-csrf-token")
-
-
-def _interleave(parts: list[bytes], values: list[bytes]):
-    for index, part in enumerate(parts):
-        yield part
-        if index < len(values):
-            yield values[index]
 
 
 def _status(code: int) -> str:

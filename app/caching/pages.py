@@ -110,6 +110,31 @@ def not_modified(entry: Entry, req) -> bool:
     return False
 
 
+def for_this_url() -> Entry | None:
+    """The anonymous readers' page of this request's URL, if the cache holds it for the current
+    generation (a page rendered for someone else may start from it: app/comments/thread_html.py)."""
+    try:
+        entry, _generation = store().lookup(key_for(request, current_app.config))
+    except Exception:
+        log.warning("page cache unavailable", exc_info=True)
+        return None
+    return entry if entry is not None and entry.expires > time.time() else None
+
+
+def note(**meta) -> None:
+    """What the view knows of the page, kept with it if it is cached (see Entry.meta)."""
+    if g.get("page_cache") is not None:
+        g.page_cache_meta = meta
+
+
+def interleave(parts: list[bytes], values: list[bytes]):
+    """A cached body's fixed parts with a value in each gap (Entry.parts)."""
+    for index, part in enumerate(parts):
+        yield part
+        if index < len(values):
+            yield values[index]
+
+
 def _note_generation():
     """A page that may be cached: remember the generation it is rendered from (a change during
     the render makes the stored entry stale at once)."""
@@ -150,6 +175,7 @@ def _store(response: Response) -> Response:
         generation=generation, expires=_expires(moment), status=response.status_code,
         content_type=response.headers.get("Content-Type", "text/html; charset=utf-8"),
         etag=hashlib.sha256(body).hexdigest()[:32], last_modified=int(moment), body=body,
+        meta=g.get("page_cache_meta") or {},
     )
     if len(body) >= MIN_GZIP:
         segments = deflate.segments(entry.parts()[0])

@@ -44,6 +44,7 @@ class Entry:
     gzip_body: bytes = b""  # the fixed parts between the marks, each compressed (deflate.segments)
     gzip_lengths: list[int] = field(default_factory=list)  # of each compressed part
     headers: list[tuple[str, str]] = field(default_factory=list)  # as the miss sent them (hits.PER_ANSWER aside)
+    meta: dict = field(default_factory=dict)  # what the view said of the page (a post page: its threads)
 
     def parts(self) -> tuple[list[bytes], list[bytes]]:
         """The body's fixed parts and the marks between them (split once per entry in memory)."""

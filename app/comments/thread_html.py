@@ -9,6 +9,10 @@ whole set unreachable at once, as it does cached pages.
 
 Never from kept threads: signed-in users (moderators see pending comments and their controls),
 and the threads holding one of the reader's own comments (their pending state, edit links).
+
+When the page holds the same threads for them as for everyone (their comment waits on another
+page, or in a thread that everyone sees too), the whole page comes from the page cache with
+their own threads put in (`page_from_cache`): the layout, post and form are not rendered again.
 """
 import hashlib
 
@@ -56,6 +60,56 @@ class Kept:
             return set()
         self.found = {root: Markup(raw.decode()) for root, raw in zip(wanted, found, strict=True) if raw is not None}
         return set(self.found)
+
+    def page_from_cache(self, page: threads.ThreadPage, pagination: str, **context) -> bytes | None:
+        """The anonymous readers' page of this URL, from the page cache, with this reader's own
+        threads rendered into it: when that is all that differs (the same threads on the page and
+        the same count, kept in the same generation; a page count of their own is put in too).
+        None: render the page.
+
+        The page cache's copy holds each thread as it was kept, byte for byte, so the reader's
+        version takes its place; their form gets their own CSRF token and timer."""
+        if not self.usable or self.generation is None:
+            return None
+        entry = pages.for_this_url()
+        meta = entry.meta if entry is not None and entry.generation == self.generation else None
+        if not meta or (meta.get("roots"), meta.get("page"), meta.get("approved")) != (
+                page.roots, page.page, page.approved):  # what the page shows of the threads, but the page count
+            return None
+        swaps = []  # (bytes everyone got, bytes for this reader)
+        if meta.get("pagination") != str(pagination):  # more pages for them: a new thread of their own
+            if not meta.get("pagination"):
+                return None
+            swaps.append((meta["pagination"].encode(), str(pagination).encode()))
+        own = [root for root in page.roots if root in self.own_roots]
+        try:
+            anonymous = pages.store().fragments([self._key(root) for root in own]) if own else []
+        except Exception:  # an unreachable cache: render the page
+            current_app.logger.warning("kept threads unavailable; rendering the page", exc_info=True)
+            return None
+        if any(html is None for html in anonymous):
+            return None
+        by_root: dict[int, list] = {}
+        for item in page.items:
+            by_root.setdefault(item.comment.root_id, []).append(item)
+        for root, old in zip(own, anonymous, strict=True):
+            if root not in by_root:
+                return None
+            swaps.append((old, render_template("comments/_thread.html", items=by_root[root], **context).encode()))
+        parts, marks = entry.parts()
+        parts = list(parts)
+        for old, new in swaps:
+            where = [index for index, part in enumerate(parts) if old in part]
+            if len(where) != 1 or parts[where[0]].count(old) != 1:
+                return None  # not where it was expected: render the page
+            parts[where[0]] = parts[where[0]].replace(old, new)
+        from flask_wtf.csrf import generate_csrf
+
+        from app.caching.stores import CSRF_MARK
+        from app.comments.browser_state import form_timestamp
+
+        values = [generate_csrf().encode() if mark == CSRF_MARK else form_timestamp().encode() for mark in marks]
+        return b"".join(pages.interleave(parts, values))
 
     def render(self, page: threads.ThreadPage, **context) -> list[Markup]:
         """Every thread of the page in order: kept ones as they are, the others rendered (and kept,
