@@ -16,10 +16,11 @@ Needs `wrk` (Debian: apt-get install wrk). Everything on this machine in one go:
    same way (at each connection count used) before and after the cases; the mean of the two is
    what the shares are computed from, so figures compare across noisy machines.
 
-"Uncached" requests carry a signed-in moderator's cookies (a page cache leaves staff and sessions
-alone: the moderator's page also shows the moderation controls); "reader with a session" ones
-the session cookie a reader gets from a post page (the reader's page, past any page cache);
-"cached" ones are anonymous, the same URL repeated; "304" ones send `If-None-Match` with
+"Uncached" requests carry the cookies of a reader whose own comment waits for review (sent with
+the post's form, the redirect after it followed as a browser does): the page cache cannot serve
+them, their page is made for them (app/comments/thread_html.py). "Signed-in moderator" ones a
+moderator's (the page shows the moderation controls); "cached" ones are anonymous, the same URL
+repeated; "304" ones send `If-None-Match` with
 the ETag of a first anonymous GET. The status tally shows what was really answered: a 304 case
 answered with 200s did not get what it asked for.
 """
