@@ -110,6 +110,7 @@ def render_post_page(post, form=None, status: int = 200, message: str | None = N
             reply_to.is_visible or reply_to.id in reader.own_comment_ids())
         reply_to = reply_to if visible else None
     older, newer = queries.neighbours(post, now) if not unpublished else (None, None)
+    queries.with_tags(post)
     just_posted = _just_posted(thread_page)
     rendered = kept.render(thread_page, just_posted=just_posted, **thread_context)
     return render_template(
