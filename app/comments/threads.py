@@ -8,7 +8,7 @@ dropped, except as a "removed" placeholder when visible replies hang below them.
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from sqlalchemy import bindparam, distinct, func, or_, select
+from sqlalchemy import bindparam, distinct, func, or_, select, union
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -73,30 +73,39 @@ def _shown_to(comment: Comment, own_ids: set[int], include_pending: bool = False
         or (include_pending and comment.status == CommentStatus.PENDING)
 
 
-def _with_questions(post_id, show: str):
-    """Threads holding an approved reader question in the wanted answer state."""
+def _questions(post_id, show: str):
+    """The threads holding an approved reader question in the wanted answer state."""
     wanted = ResponseStatus.ANSWERED if show == "answered" else ResponseStatus.NEEDS_ANSWER
-    return Comment.root_id.in_(
-        select(Comment.root_id).where(Comment.post_id == post_id, Comment.status == CommentStatus.APPROVED,
-                                      Comment.response_status == wanted)
-    )
+    return select(Comment.root_id).where(Comment.post_id == post_id, Comment.status == CommentStatus.APPROVED,
+                                         Comment.response_status == wanted)
 
 
 @lru_cache(maxsize=32)
 def _page_statements(has_own: bool, include_pending: bool, show: str, order: str):
     """How many comments and threads, and one page of the roots: built once per kind of page, run
-    with parameters."""
+    with parameters. The threads everyone sees and the reader's own are read apart and joined
+    (UNION): an OR of the two would make PostgreSQL read every comment of the post from the table,
+    where the index (post, status, thread) alone answers each part."""
     post_id = bindparam("post_id")
-    visible = (Comment.post_id == post_id) & _visible(
-        bindparam("own", expanding=True) if has_own else set(), include_pending)
+    shown = Comment.status.in_((CommentStatus.APPROVED, CommentStatus.PENDING)) if include_pending \
+        else Comment.status == CommentStatus.APPROVED
+    visible_roots = select(Comment.root_id).where(Comment.post_id == post_id, shown)
+    if has_own:
+        visible_roots = union(visible_roots, select(Comment.root_id).where(
+            Comment.post_id == post_id, Comment.id.in_(bindparam("own", expanding=True)),
+            Comment.status.in_(OWN_WAITING)))
+    else:
+        visible_roots = visible_roots.distinct()
+    listed = visible_roots.subquery()
+    threads = select(listed.c.root_id)
     if show != "all":
-        visible = visible & _with_questions(post_id, show)
-    root_order = Comment.root_id.asc() if order == "oldest" else Comment.root_id.desc()
-    # The post's approved comments and the threads this reader sees, in one pass over its comments.
-    count = select(func.count().filter(Comment.status == CommentStatus.APPROVED),
-                   func.count(distinct(Comment.root_id)).filter(visible)).where(Comment.post_id == post_id)
-    roots = (select(Comment.root_id).where(visible).group_by(Comment.root_id).order_by(root_order)
-             .limit(bindparam("limit")).offset(bindparam("offset")))
+        threads = threads.where(listed.c.root_id.in_(_questions(post_id, show)))
+    threads = threads.subquery()
+    root_order = threads.c.root_id.asc() if order == "oldest" else threads.c.root_id.desc()
+    approved = select(func.count()).select_from(Comment).where(
+        Comment.post_id == post_id, Comment.status == CommentStatus.APPROVED).scalar_subquery()
+    count = select(approved, select(func.count()).select_from(threads).scalar_subquery())
+    roots = select(threads.c.root_id).order_by(root_order).limit(bindparam("limit")).offset(bindparam("offset"))
     return count, roots
 
 

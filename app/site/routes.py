@@ -43,14 +43,14 @@ def set_language(code: str):
 def site_context():
     """What every page's layout shows: navigation, footer pages, language switch."""
     lang = current_language()
-    nav_categories, footer_pages = _layout_lists()
     return {
         "site_name": current_app.config["SITE_NAME"],
         "site_description": current_app.config["SITE_DESCRIPTION"],
         "team_name": current_app.config["TEAM_NAME"],
         "lang": lang,
-        "nav_categories": nav_categories,
-        "footer_pages": footer_pages,
+        # Read when a template shows them (a thread or a mail rendered on its own does not).
+        "nav_categories": _Lazy(lambda: _layout_lists()[0]),
+        "footer_pages": _Lazy(lambda: _layout_lists()[1]),
         "other_languages": [(code, LANGUAGE_NAMES.get(code, code))
                             for code in current_app.config["LANGUAGES"] if code != lang],
         "current_path": current_path,
@@ -61,6 +61,30 @@ def site_context():
         "role_labels": ROLE_LABELS,
         "month_name": month_name,
     }
+
+
+class _Lazy:
+    """A list read on first use."""
+
+    def __init__(self, read):
+        self._read, self._items = read, None
+
+    def _list(self) -> list:
+        if self._items is None:
+            self._items = self._read()
+        return self._items
+
+    def __iter__(self):
+        return iter(self._list())
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+    def __bool__(self) -> bool:
+        return bool(self._list())
+
+    def __getitem__(self, index):
+        return self._list()[index]
 
 
 def _layout_lists() -> tuple[list, list]:
