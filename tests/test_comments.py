@@ -346,6 +346,9 @@ def test_threads_are_paginated_and_ordered(client, app, post):
     assert newest.index("Thread 6") < newest.index("Thread 5") and "Thread 3" not in newest
     for bad in ("0", "-1", "abc", "999"):
         assert client.get(f"/posts/offen-antworten?cpage={bad}").status_code == 200
+    past_the_end = html(client.get("/posts/offen-antworten?cpage=999"))  # the last page, with its counts
+    assert "Thread 6" in past_the_end and "Kommentarseite 3 von 3" in past_the_end and "8 Kommentare" in past_the_end
+    assert "Kommentarseite 1 von 3" in html(client.get("/posts/offen-antworten?cpage=0"))
     assert client.get("/posts/offen-antworten?order=sideways").status_code == 200
 
 

@@ -105,7 +105,10 @@ def _page_statements(has_own: bool, include_pending: bool, show: str, order: str
     approved = select(func.count()).select_from(Comment).where(
         Comment.post_id == post_id, Comment.status == CommentStatus.APPROVED).scalar_subquery()
     count = select(approved, select(func.count()).select_from(threads).scalar_subquery())
-    roots = select(threads.c.root_id).order_by(root_order).limit(bindparam("limit")).offset(bindparam("offset"))
+    # One page of roots, each row with the counts (a window over all threads, before the LIMIT): one
+    # statement for a page that exists; `count` only for a page past the end, or no threads at all.
+    roots = (select(threads.c.root_id, func.count().over().label("threads"), approved.label("approved"))
+             .order_by(root_order).limit(bindparam("limit")).offset(bindparam("offset")))
     return count, roots
 
 
@@ -121,10 +124,20 @@ def load_page(post: Post, *, page: int = 1, order: str = "oldest", own_ids: set[
     show = show if show in SHOW else "all"
     count, page_roots = _page_statements(bool(own_ids), include_pending, show, order)
     values = {"post_id": post.id, **({"own": sorted(own_ids)} if own_ids else {})}
-    approved, threads = db.session.execute(count, values).one()
+    page = max(page, 1)
+    rows = db.session.execute(page_roots, {**values, "limit": per_page, "offset": (page - 1) * per_page}).all()
+    if rows:
+        approved, threads = rows[0].approved, rows[0].threads
+    else:  # no threads, or a page past the end: the counts, and then the last page
+        approved, threads = db.session.execute(count, values).one()
+        last = max(1, -(-threads // per_page))
+        if page > last and threads:
+            page = last
+            rows = db.session.execute(page_roots, {**values, "limit": per_page,
+                                                   "offset": (page - 1) * per_page}).all()
+        page = min(page, last)
     pages = max(1, -(-threads // per_page))
-    page = min(max(page, 1), pages)
-    roots = db.session.scalars(page_roots, {**values, "limit": per_page, "offset": (page - 1) * per_page}).all()
+    roots = [row.root_id for row in rows]
     skip = known(roots) if known and roots else set()
     wanted = [root for root in roots if root not in skip]
     comments = db.session.scalars(_IN_THREADS, {"roots": wanted}).all() if wanted else []
