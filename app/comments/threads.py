@@ -16,6 +16,7 @@ from app.models import Comment, CommentStatus, Post, ResponseStatus
 
 ORDERS = ("oldest", "newest")
 SHOW = ("all", "answered", "open")  # whole threads, or only those with an answered / a still open question
+MAX_PAGE = 1_000_000  # beyond it a page number is the last page (the offset stays a database integer)
 
 
 @dataclass
@@ -124,7 +125,7 @@ def load_page(post: Post, *, page: int = 1, order: str = "oldest", own_ids: set[
     show = show if show in SHOW else "all"
     count, page_roots = _page_statements(bool(own_ids), include_pending, show, order)
     values = {"post_id": post.id, **({"own": sorted(own_ids)} if own_ids else {})}
-    page = max(page, 1)
+    page = min(max(page, 1), MAX_PAGE)  # an OFFSET past any integer would be a database error
     rows = db.session.execute(page_roots, {**values, "limit": per_page, "offset": (page - 1) * per_page}).all()
     if rows:
         approved, threads = rows[0].approved, rows[0].threads
