@@ -29,7 +29,6 @@ from app.caching.stores import Entry
 
 log = logging.getLogger(__name__)
 
-PENDING = "dialog.page_cache.pending"  # environ: (key, entry) a miss wants stored
 # Headers that belong to one answer, not to the page.
 PER_ANSWER = frozenset({"content-length", "content-encoding", "set-cookie", "x-cache", "date", "server",
                         "transfer-encoding", "connection", "content-type"})  # the entry has its type
@@ -53,7 +52,7 @@ class HitServer:
             return body
 
         def keep_what_went_out(status, headers, exc_info=None):
-            pending = environ.pop(PENDING, None)
+            pending = environ.pop(pages.PENDING, None)
             if pending is not None:
                 self.put(*pending, headers)
             return start_response(status, headers, exc_info)

@@ -40,6 +40,7 @@ CACHEABLE_TYPES = frozenset({"text/html", "application/json", "application/atom+
 # A session holding only these is anonymous and has nothing of its own to show.
 ANONYMOUS_SESSION_KEYS = frozenset({"csrf_token", "_permanent", "_fresh"})  # _fresh: Flask-Login, also for nobody
 MAX_BODY = 4 * 1024 * 1024
+PENDING = "dialog.page_cache.pending"  # WSGI environ: (key, entry) a miss wants stored
 MAX_QUERY = 512
 MIN_GZIP = 1024
 
@@ -180,9 +181,7 @@ def _store(response: Response) -> Response:
     if len(body) >= MIN_GZIP:
         segments = deflate.segments(entry.parts()[0])
         entry.gzip_body, entry.gzip_lengths = b"".join(segments), [len(s) for s in segments]
-    from app.caching.hits import PENDING
-
-    request.environ[PENDING] = (key, entry)  # stored with the headers that finally go out
+    request.environ[PENDING] = (key, entry)  # stored by hits.py with the headers that finally go out
     _validators(response, entry)
     if not_modified(entry, request):  # the miss may answer a conditional request too
         response.status_code = 304

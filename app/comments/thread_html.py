@@ -17,12 +17,13 @@ their own threads put in (`page_from_cache`): the layout, post and form are not 
 import hashlib
 
 from flask import current_app, render_template
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from app.caching import fingerprint, pages
+from app.caching.stores import CSRF_MARK
 from app.comments import threads
-
-KEEP_SECONDS = 300
+from app.comments.browser_state import form_timestamp
 
 
 class Kept:
@@ -89,9 +90,7 @@ class Kept:
             return None
         if any(html is None for html in anonymous):
             return None
-        by_root: dict[int, list] = {}
-        for item in page.items:
-            by_root.setdefault(item.comment.root_id, []).append(item)
+        by_root = _by_root(page)
         for root, old in zip(own, anonymous, strict=True):
             if root not in by_root:
                 return None
@@ -103,20 +102,13 @@ class Kept:
             if len(where) != 1 or parts[where[0]].count(old) != 1:
                 return None  # not where it was expected: render the page
             parts[where[0]] = parts[where[0]].replace(old, new)
-        from flask_wtf.csrf import generate_csrf
-
-        from app.caching.stores import CSRF_MARK
-        from app.comments.browser_state import form_timestamp
-
         values = [generate_csrf().encode() if mark == CSRF_MARK else form_timestamp().encode() for mark in marks]
         return b"".join(pages.interleave(parts, values))
 
     def render(self, page: threads.ThreadPage, **context) -> list[Markup]:
         """Every thread of the page in order: kept ones as they are, the others rendered (and kept,
         unless they hold the reader's own comments)."""
-        by_root: dict[int, list] = {}
-        for item in page.items:
-            by_root.setdefault(item.comment.root_id, []).append(item)
+        by_root = _by_root(page)
         html, fresh = [], {}
         for root in page.roots:
             if root in self.found:
@@ -128,7 +120,15 @@ class Kept:
                     fresh[self._key(root)] = str(rendered).encode()
         if fresh:
             try:
-                pages.store().put_fragments(fresh, KEEP_SECONDS)
+                pages.store().put_fragments(fresh, current_app.config["PAGE_CACHE_SECONDS"])
             except Exception:  # not kept this time
                 current_app.logger.warning("could not keep rendered threads", exc_info=True)
         return html
+
+
+def _by_root(page: threads.ThreadPage) -> dict[int, list]:
+    """The page's loaded items, thread by thread."""
+    found: dict[int, list] = {}
+    for item in page.items:
+        found.setdefault(item.comment.root_id, []).append(item)
+    return found

@@ -60,11 +60,10 @@ class ThreadPage:
 OWN_WAITING = (CommentStatus.PENDING, CommentStatus.SPAM)
 
 
-def _visible(own_ids, include_pending: bool = False):
-    """`own_ids`: a set, or a bindparam (an expanding IN parameter) standing for one."""
+def _visible(own_ids: set[int], include_pending: bool = False):
     condition = Comment.status.in_((CommentStatus.APPROVED, CommentStatus.PENDING)) if include_pending \
         else Comment.status == CommentStatus.APPROVED
-    if isinstance(own_ids, (set, frozenset, list)) and not own_ids:
+    if not own_ids:
         return condition
     return or_(condition, Comment.id.in_(own_ids) & Comment.status.in_(OWN_WAITING))
 
@@ -127,17 +126,13 @@ def load_page(post: Post, *, page: int = 1, order: str = "oldest", own_ids: set[
     values = {"post_id": post.id, **({"own": sorted(own_ids)} if own_ids else {})}
     page = min(max(page, 1), MAX_PAGE)  # an OFFSET past any integer would be a database error
     rows = db.session.execute(page_roots, {**values, "limit": per_page, "offset": (page - 1) * per_page}).all()
-    if rows:
-        approved, threads = rows[0].approved, rows[0].threads
-    else:  # no threads, or a page past the end: the counts, and then the last page
-        approved, threads = db.session.execute(count, values).one()
-        last = max(1, -(-threads // per_page))
-        if page > last and threads:
-            page = last
-            rows = db.session.execute(page_roots, {**values, "limit": per_page,
-                                                   "offset": (page - 1) * per_page}).all()
-        page = min(page, last)
+    # No rows: no threads, or a page past the end; then the counts alone, and the last page.
+    approved, threads = (rows[0].approved, rows[0].threads) if rows else db.session.execute(count, values).one()
     pages = max(1, -(-threads // per_page))
+    if page > pages:
+        page = pages
+        if threads:
+            rows = db.session.execute(page_roots, {**values, "limit": per_page, "offset": (page - 1) * per_page}).all()
     roots = [row.root_id for row in rows]
     skip = known(roots) if known and roots else set()
     wanted = [root for root in roots if root not in skip]
