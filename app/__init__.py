@@ -94,6 +94,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(editor_bp)
     app.register_blueprint(images_bp)
     errors.init_app(app)
+    from app.site import old_links
+
+    old_links.init_app(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -6,6 +6,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, 
 
 from app.auth.permissions import Permission, can
 from app.extensions import db
+from app.site import old_links
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 SUBMIT_METHODS = ("POST", "PUT", "PATCH", "DELETE")  # the methods Flask-WTF reads a body for
@@ -59,6 +60,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if error.code == 404 and request_ctx.url_adapter is not None:
+            moved = old_links.answer_404()  # an imported blog's address, or ours with a trailing slash
+            if moved is not None:
+                return moved
         # Keep headers such as Allow (405) or Retry-After (429); the body is ours.
         headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         # Our own abort(400, description=…) says what was wrong, in the reader's language; a

@@ -55,6 +55,7 @@ LAYER_OF = [
     ("app/mail.py", "services"),
     ("app/outbox.py", "services"),
     ("app/demo/*", "services"),
+    ("app/imports/*", "services"),  # WordPress and Disqus exports → posts, comments, old addresses
     # 1 core
     ("app/models/*", "core"),
     ("app/markup.py", "core"),
@@ -98,6 +99,9 @@ ONLY_IN = {
     "bleach": ["app/markup.py"],
     "whoosh": ["app/search/whoosh/*"],
     "smtplib": ["app/mail.py"],
+    "markdownify": ["app/imports/wp_content.py"],
+    "bs4": ["app/imports/wp_content.py"],
+    "defusedxml": ["app/imports/wxr.py", "app/imports/disqus.py"],
 }
 
 CHECKED = ["app/**/*.py", "wsgi.py"]

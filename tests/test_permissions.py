@@ -27,8 +27,8 @@ PUBLIC = {
     # site: health check, language switch; reader search (only what readers may see is indexed)
     "site.healthz", "site.set_language", "search.results",
     # readers' comments (no account; own comments are recognised by the service, not by a login)
-    "comments.create", "comments.form_again", "comments.permalink", "comments.reply", "comments.edit",
-    "comments.delete", "comments.report", "comments.confirm", "comments.unsubscribe",
+    "comments.create", "comments.form_again", "comments.permalink", "comments.imported", "comments.reply",
+    "comments.edit", "comments.delete", "comments.report", "comments.confirm", "comments.unsubscribe",
     # the public JSON API
     "api.post_comments",
     # signing in and out

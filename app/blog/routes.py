@@ -37,7 +37,7 @@ def _listing(stmt, template: str = "blog/list.html", **context):
 
 @bp.get("/")
 def index():
-    return _listing(queries.visible_posts(utcnow()), template="blog/index.html")
+    return _listing(queries.front_page(utcnow()), template="blog/index.html")
 
 
 @bp.get("/posts/<slug>")

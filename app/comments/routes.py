@@ -26,6 +26,7 @@ from app.comments.notifications import subscription_from_token
 from app.content import queries
 from app.extensions import csrf, db, limiter
 from app.i18n import current_language
+from app.imports.old_links import imported_comment
 from app.models import Comment, utcnow
 from app.moderation import service as moderation
 
@@ -109,6 +110,16 @@ def permalink(slug: str, comment_id: int):
     comment = db.session.get(Comment, comment_id)
     if comment is None or comment.post_id != post.id:
         abort(404)
+    return redirect(_comment_url(slug, comment))
+
+
+@bp.get("/posts/<slug>/comments/imported/<source_id>")
+def imported(slug: str, source_id: str):
+    """An old blog's `#comment-123` (WordPress's comment 123 of this post): sent on to where it is now."""
+    post = _post_or_404(slug)
+    comment = db.session.get(Comment, imported_comment(post.id, source_id) or 0)
+    if comment is None or not (comment.is_visible or comment.id in own_comment_ids()):
+        return redirect(url_for("blog.post", slug=slug), 302)
     return redirect(_comment_url(slug, comment))
 
 

@@ -21,6 +21,11 @@ def visible_posts(now: datetime) -> Select:
     )
 
 
+def front_page(now: datetime) -> Select:
+    """The home page's listing: sticky posts first (WordPress's, kept by the import), then newest first."""
+    return visible_posts(now).order_by(None).order_by(Post.sticky.desc(), Post.published_at.desc(), Post.id.desc())
+
+
 def in_category(stmt: Select, category: Category) -> Select:
     return stmt.where(Post.category_id == category.id)
 

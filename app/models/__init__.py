@@ -12,6 +12,7 @@ from app.models.comment import (
     Topic,
 )
 from app.models.content import LANGUAGES, Category, Page, Post, PostRevision, PostStatus, Redirect, Tag, post_tags
+from app.models.imports import ImportedItem, Mention
 from app.models.outbox import OutboxMail, OutboxTask
 from app.models.site import AdminEvent, Setting, Upload
 from app.models.types import UTCDateTime, utcnow
@@ -19,7 +20,7 @@ from app.models.user import LoginSession, Role, User
 
 __all__ = [
     "LANGUAGES", "AdminEvent", "CannedResponse", "Category", "Comment", "CommentRevision", "CommentStatus",
-    "LoginSession", "ModerationEvent", "OutboxMail", "OutboxTask", "Page", "Post", "PostRevision", "PostStatus",
-    "Redirect", "Report", "ResponseStatus", "Role", "Setting", "StaffNote", "Subscription", "Tag", "Topic",
-    "UTCDateTime", "Upload", "User", "post_tags", "utcnow",
+    "ImportedItem", "LoginSession", "Mention", "ModerationEvent", "OutboxMail", "OutboxTask", "Page", "Post",
+    "PostRevision", "PostStatus", "Redirect", "Report", "ResponseStatus", "Role", "Setting", "StaffNote",
+    "Subscription", "Tag", "Topic", "UTCDateTime", "Upload", "User", "post_tags", "utcnow",
 ]

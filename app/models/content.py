@@ -2,7 +2,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, and_
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, and_, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -30,6 +30,8 @@ class Category(db.Model):
     # The team's promise for first answers to readers' questions in this category.
     response_target_minutes: Mapped[int] = mapped_column(default=240)
     business_hours_only: Mapped[bool] = mapped_column(default=False)  # count Mon–Fri 8–18 only
+    # The category above this one (WordPress nests them: "Technik" › "Router"); shown on its page.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="SET NULL"))
 
     def __repr__(self) -> str:
         return f"<Category {self.slug}>"
@@ -76,6 +78,8 @@ class Post(db.Model):
     # updated_at also moves for tags, status or a re-import. None: unchanged since published_at.
     content_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     comments_open: Mapped[bool] = mapped_column(default=True)
+    # First on the home page (WordPress's sticky posts).
+    sticky: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Optimistic lock for the browser editor: each save increments it; a save from an older
     # version is a stale edit (someone saved in between) and is shown, never silently applied.
     version: Mapped[int] = mapped_column(default=1)
@@ -144,13 +148,16 @@ class PostRevision(db.Model):
 
 
 class Redirect(db.Model):
-    """An old path that answers 301 to a new one (a post's changed slug, a merged category)."""
+    """An old path that answers 301 to a new one (a post's changed slug, a merged category, a link
+    of the blog imported from WordPress: `/2019/05/03/router/`, `/?p=12`). Imported paths are kept
+    in `old_links.normalise`'s form (no trailing slash, only the query WordPress routes by)."""
 
     __tablename__ = "redirects"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     old_path: Mapped[str] = mapped_column(String(500), unique=True)
     new_path: Mapped[str] = mapped_column(String(500))
+    origin: Mapped[str] = mapped_column(String(200), default="")  # "" for Dialog's own; else the import's origin
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import markup, outbox
@@ -221,6 +221,35 @@ def admit(comment: Comment, *, status: str, reason: str, actor: User | None,
     record(comment, "submit", actor=actor, from_status=None, to_status=status, reason=reason)
     outbox.index(comments=[comment.id], urgent=status == S.APPROVED)  # pending: only the staff index, soon
     return comment
+
+
+@dataclass(frozen=True)
+class ImportedState:
+    """The state a comment had on the blog it comes from (WordPress, Disqus), in our terms."""
+
+    status: str
+    response_status: str | None  # None for the team's comments
+    answered_at: datetime | None = None  # the team's first answer there
+
+
+def admit_imported(rows: list[dict], states: list[ImportedState], *, origin: str) -> list[int]:
+    """Comments moved in from another blog enter with the status they had there, in bulk (an
+    export holds tens of thousands): one INSERT for the comments, one for their "import" events,
+    one index task; no mail goes out (the readers were told at the time). The caller commits."""
+    now = utcnow()
+    values = [{**row, "status": state.status, "status_reason": "import", "response_status": state.response_status,
+               "answered_at": state.answered_at,
+               "approved_at": row["created_at"] if state.status == S.APPROVED else None}
+              for row, state in zip(rows, states, strict=True)]
+    if not values:
+        return []
+    ids = list(db.session.scalars(insert(Comment).returning(Comment.id, sort_by_parameter_order=True), values))
+    db.session.execute(insert(ModerationEvent), [
+        {"comment_id": comment_id, "actor_id": None, "action": "import", "from_status": None,
+         "to_status": value["status"], "reason": f"imported from {origin}"[:500], "at": now}
+        for comment_id, value in zip(ids, values, strict=True)])
+    outbox.index(comments=ids, urgent=False)  # the import applies the index once, at its end
+    return ids
 
 
 def reply(question: Comment, actor: User, body: str, *, team_name: str, as_team: bool = True,

@@ -53,3 +53,14 @@
     if (link && openUnder(link)) event.preventDefault();
   });
 })();
+
+// An old blog's comment anchor (#comment-123 on an address imported from WordPress, marked
+// ?from=wordpress by the redirect) names the old comment number: ask where that comment is now.
+(function () {
+  "use strict";
+  const match = /^#comment-(\d{1,12})$/.exec(location.hash);
+  const params = new URLSearchParams(location.search);
+  if (!match || params.get("from") !== "wordpress") return;
+  const base = location.pathname.replace(/\/+$/, "");
+  location.replace(base + "/comments/imported/" + match[1]);
+})();

@@ -1,0 +1,43 @@
+"""What an import did: counts for the summary, and every item it skipped or had to change, with its source id."""
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Report:
+    created: Counter = field(default_factory=Counter)  # kind → rows created (post, page, comment:approved …)
+    updated: Counter = field(default_factory=Counter)
+    unchanged: Counter = field(default_factory=Counter)
+    skipped: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, source id, reason)
+    warnings: list[tuple[str, str, str]] = field(default_factory=list)  # imported, but changed: (kind, id, what)
+    failed: list[tuple[str, str, str]] = field(default_factory=list)  # not imported because of an error
+    remote_images: int = 0  # image links still pointing at the old site
+
+    def skip(self, kind: str, source_id: str, reason: str) -> None:
+        self.skipped.append((kind, str(source_id), reason))
+
+    def warn(self, kind: str, source_id: str, what: str) -> None:
+        self.warnings.append((kind, str(source_id), what))
+
+    def fail(self, kind: str, source_id: str, reason: str) -> None:
+        self.failed.append((kind, str(source_id), reason))
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def lines(self) -> list[str]:
+        """The summary, one line per kind of thing."""
+        kinds = sorted(set(self.created) | set(self.updated) | set(self.unchanged))
+        lines = []
+        for kind in kinds:
+            if not (self.created[kind] or self.updated[kind] or self.unchanged[kind]):
+                continue
+            lines.append(f"{kind}: {self.created[kind]} created, {self.updated[kind]} updated, "
+                         f"{self.unchanged[kind]} unchanged")
+        reasons = Counter((kind, reason.split(":")[0]) for kind, _, reason in self.skipped)
+        for (kind, reason), count in sorted(reasons.items()):
+            lines.append(f"skipped {count} {kind}: {reason}")
+        if self.remote_images:
+            lines.append(f"{self.remote_images} image links still point at the old site (--media copies them)")
+        return lines
