@@ -108,6 +108,21 @@ def drain(limit: int = 500) -> Drained:
     return result
 
 
+def last_task_id() -> int:
+    """The newest task's id (0: none): what a rebuild of the index about to start will cover."""
+    return db.session.scalar(select(func.max(OutboxTask.id))) or 0
+
+
+def covered_by_rebuild(up_to: int) -> int:
+    """Mark index tasks up to `up_to` done: a rebuild that started after they were committed read
+    their rows from the database (a large import rebuilds instead of applying 2,000 tasks)."""
+    done = db.session.execute(
+        update(OutboxTask).where(OutboxTask.kind == "index", OutboxTask.id <= up_to, OutboxTask.done_at.is_(None))
+        .values(done_at=utcnow(), lease_until=None).execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return done
+
+
 def pending() -> int:
     """Tasks not applied yet (for `search status` and monitoring)."""
     return db.session.scalar(select(func.count()).select_from(OutboxTask).where(OutboxTask.done_at.is_(None))) or 0

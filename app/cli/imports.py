@@ -46,12 +46,39 @@ def _finish(report: Report, started: float) -> None:
         click.secho(f"  skipped: {kind} {source_id}: {reason}", fg="yellow", err=True)
     for kind, source_id, reason in report.failed:
         click.secho(f"  failed: {kind} {source_id}: {reason}", fg="red", err=True)
-    started_index, tasks = time.monotonic(), 0
-    while done := outbox.drain(limit=200).tasks:  # what readers and the team search follows the import
-        tasks += done
-    click.echo(f"Search index updated in {time.monotonic() - started_index:.1f} s ({tasks} tasks).")
+    _index(report)
+
     if not report.ok:
         raise SystemExit(1)
+
+
+REBUILD_ABOVE = 5_000  # rows imported: above, building the index anew is faster than applying each change
+
+
+def _index(report: Report) -> None:
+    """Search follows the import: the outbox's index tasks applied now; after a large import (or
+    without a usable index, e.g. a new install) the index is built anew from the database instead."""
+    from app.search import index
+
+    started = time.monotonic()
+    imported = sum(n for kind, n in (report.created + report.updated).items() if kind.split(":")[0] in
+                   ("post", "page", "comment"))
+    info = index.status()
+    if imported > REBUILD_ABOVE or not info.get("available") or info.get("pending"):
+        up_to = outbox.last_task_id()
+        with click.progressbar(length=1, label="Indexing", file=click.get_text_stream("stderr")) as bar:
+            def progress(done: int, total: int) -> None:
+                bar.length = max(total, 1)
+                bar.update(done - bar.pos)
+
+            summary = index.rebuild(progress)
+        outbox.covered_by_rebuild(up_to)
+        click.echo(f"Search index built in {time.monotonic() - started:.1f} s ({summary.documents:,} documents).")
+        return
+    tasks = 0
+    while done := outbox.drain(limit=200).tasks:
+        tasks += done
+    click.echo(f"Search index updated in {time.monotonic() - started:.1f} s ({tasks} tasks).")
 
 
 @imports.command("wordpress")
@@ -63,13 +90,14 @@ def _finish(report: Report, started: float) -> None:
 @click.option("--pingbacks", is_flag=True, help="Keep pingbacks and trackbacks (as mentions, not comments).")
 @click.option("--force", is_flag=True, help="Also overwrite posts changed in Dialog since their import.")
 @click.option("--timezone", "tz_name", metavar="ZONE", help="The old site's time zone (default: the site's).")
-def import_wordpress(file: Path, map_author, media, pingbacks, force, tz_name):
+@click.option("--jobs", type=click.IntRange(1, 16), help="Processes that prepare comments (default: by size).")
+def import_wordpress(file: Path, map_author, media, pingbacks, force, tz_name, jobs):
     """Import a WordPress export (Tools › Export › All content): authors, categories, tags, posts,
     pages, comments with their threads, and the old addresses."""
     options = wordpress.Options(
         tz=_zone(tz_name), secret=current_app.config["SECRET_KEY"], internal_hosts=internal_hosts(),
         map_author=_pairs(map_author, "--map-author"), media=media, pingbacks=pingbacks, force=force,
-        words_per_minute=current_app.config["WORDS_PER_MINUTE"], is_reserved_path=_is_reserved)
+        words_per_minute=current_app.config["WORDS_PER_MINUTE"], is_reserved_path=_is_reserved, jobs=jobs)
     started = time.monotonic()
     with _bar(file, "Importing") as bar:
         try:

@@ -7,9 +7,10 @@ from app.models import Page, Post
 
 
 def apply_post_body(post: Post, body_md: str, *, summary: str = "", internal_hosts: tuple[str, ...] = (),
-                    words_per_minute: int = 200) -> None:
-    """Set a post's Markdown and everything derived from it: HTML, table of contents, reading time."""
-    rendered = markup.render_post(body_md, internal_hosts)
+                    words_per_minute: int = 200, rendered: markup.Rendered | None = None) -> None:
+    """Set a post's Markdown and everything derived from it: HTML, table of contents, reading time.
+    `rendered`: `markup.render_post(body_md, internal_hosts)` made already (an import's worker)."""
+    rendered = rendered or markup.render_post(body_md, internal_hosts)
     post.body_md = body_md
     post.body_html = uploads.responsive(rendered.html)
     post.toc = rendered.toc
@@ -17,9 +18,10 @@ def apply_post_body(post: Post, body_md: str, *, summary: str = "", internal_hos
     post.summary = summary or markup.summarize(rendered.html)
 
 
-def apply_page_body(page: Page, body_md: str, *, summary: str = "", internal_hosts: tuple[str, ...] = ()) -> None:
+def apply_page_body(page: Page, body_md: str, *, summary: str = "", internal_hosts: tuple[str, ...] = (),
+                    rendered: markup.Rendered | None = None) -> None:
     """Set a page's Markdown and its stored HTML."""
-    rendered = markup.render_post(body_md, internal_hosts)
+    rendered = rendered or markup.render_post(body_md, internal_hosts)
     page.body_md = body_md
     page.body_html = uploads.responsive(rendered.html)
     page.summary = summary or markup.summarize(rendered.html)

@@ -23,12 +23,13 @@ from defusedxml import DefusedXmlException
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import outbox
 from app.extensions import db
 from app.imports import old_links, threads, wp_content
 from app.imports.ledger import Ledger
-from app.imports.report import Report
-from app.imports.wxr import ExportError, _events, _parse_error
-from app.models import CommentStatus, Post, User
+from app.imports.report import Report, reason_of
+from app.imports.wxr import ExportError, _events, _parse_error, check_not_empty
+from app.models import CommentStatus, Post, Redirect, User
 
 NS = "{http://disqus.com}"
 DSQ = "{http://disqus.com/disqus-internals}id"
@@ -61,6 +62,11 @@ def _text(element, name: str) -> str:
     return (child.text or "").strip() if child is not None and child.text else ""
 
 
+def _bare(host: str) -> str:
+    host = host.lower().rstrip(".")
+    return host.removeprefix("www.")
+
+
 def _date(value: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -77,16 +83,20 @@ class DisqusImport:
         self.report = Report()
 
     def _parse(self, handle) -> None:
+        """Hand each <thread> and <post> under the root to `handle` (a <post>'s own `<thread dsq:id>`
+        reference is part of the post, not a thread)."""
+        check_not_empty(self.path)
         try:
-            first = True
+            depth = 0
             for event, element in _events(self.path, events=("start", "end"), on_read=self.progress):
                 if event == "start":
-                    if first and element.tag != NS + "disqus":
+                    if depth == 0 and element.tag != NS + "disqus":
                         raise ExportError(f"This is not a Disqus export: the file starts with <{element.tag}>, "
                                           "not <disqus>. (A WordPress export? Use `import wordpress`.)")
-                    first = False
+                    depth += 1
                     continue
-                if element.tag in (NS + "thread", NS + "post") and element.get(DSQ) is not None:
+                depth -= 1
+                if depth == 1 and element.tag in (NS + "thread", NS + "post") and element.get(DSQ) is not None:
                     handle(element)
                     element.clear()
         except DefusedXmlException as exc:
@@ -112,7 +122,8 @@ class DisqusImport:
         posts = {thread_id: self._match(thread) for thread_id, thread in threads_by_id.items()}
         for thread_id, post_id in posts.items():
             if post_id is None:
-                self.report.skip("thread", thread_id, f"no post for {threads_by_id[thread_id].link}")
+                self.report.skip("thread", thread_id, "no post matches its link or identifier",
+                                 threads_by_id[thread_id].link)
         collected: dict[int, list[_Comment]] = defaultdict(list)
         known = self.ledger.known("comment")
 
@@ -123,10 +134,10 @@ class DisqusImport:
             thread_id = thread.get(DSQ) if thread is not None else None
             comment_id = element.get(DSQ)
             if thread_id not in posts:
-                self.report.skip("comment", comment_id, f"its thread {thread_id} is not in the export")
+                self.report.skip("comment", comment_id, "its thread is not in the export", f"thread {thread_id}")
                 return
             if posts[thread_id] is None:
-                self.report.skip("comment", comment_id, f"its thread {thread_id} matches no post")
+                self.report.skip("comment", comment_id, "its thread matches no post", f"thread {thread_id}")
                 return
             if comment_id in known:
                 self.report.unchanged["comment"] += 1
@@ -158,14 +169,18 @@ class DisqusImport:
                 source_id=c.id, parent_id=c.parent, author_name=c.name, email=c.email, url="", ip=c.ip,
                 created_at=created, body_md=wp_content.comment_to_markdown(c.message), status=status,
                 user=staff.get(c.email.lower()) if c.email else None))
+        counts = self.report.checkpoint()
         try:
             threads.store(post, source, ledger=self.ledger, secret=self.secret, report=self.report,
                           internal_hosts=self.internal_hosts)
             db.session.commit()
+            outbox.settle()  # this transaction's index task is done with (the import applies them at its end)
         except SQLAlchemyError as exc:
             db.session.rollback()
             self.ledger.forget_pending()
-            self.report.fail("thread", str(post.id), f"/posts/{post.slug}: {str(exc).splitlines()[0]}")
+            self.report.restore(counts)
+            threads_of = ", ".join(sorted({c.thread for c in comments}))
+            self.report.fail("thread", threads_of, f"/posts/{post.slug}: {reason_of(exc)}")
 
     def _rewrite(self, link: str) -> str:
         for old, new in self.map_url.items():
@@ -187,8 +202,20 @@ class DisqusImport:
                 return post_id
         return None
 
+    def _ours(self, host: str) -> bool:
+        """A link on this site or on the blog a WordPress import brought here (www. or not);
+        any other host (a staging copy, localhost, an old domain) only through --map-url."""
+        if not hasattr(self, "_hosts"):
+            origins = db.session.scalars(select(Redirect.origin).where(Redirect.origin.startswith("wordpress:"))
+                                         .distinct())
+            self._hosts = {_bare(urlsplit(o.removeprefix("wordpress:")).hostname or "") for o in origins}
+            self._hosts |= {_bare(h) for h in self.internal_hosts if h}
+        return not host or _bare(host) in self._hosts
+
     def _post_for(self, link: str) -> int | None:
         parts = urlsplit(link)
+        if not self._ours(parts.hostname or ""):
+            return None
         path = old_links.normalise(parts.path + ("?" + parts.query if parts.query else ""))
         target = path if path.startswith("/posts/") else old_links.find(
             path.split("?")[0], path.partition("?")[2] or None, readers_only=False)

@@ -44,6 +44,7 @@ class Writer:
     def __init__(self, origin: str):
         self.origin = origin
         self._written: set[str] = set()  # this run's: the first item to claim an address keeps it
+        self._undo: dict[str, str | None] = {}  # this transaction's changes: old → the value before
         self._existing = {old: new for old, new in db.session.execute(select(Redirect.old_path, Redirect.new_path))}
 
     def add(self, old: str, new: str) -> bool:
@@ -52,15 +53,32 @@ class Writer:
         if old in ("", "/") or old == new or old.rstrip("/") == new.rstrip("/").lower():
             return False
         current = self._existing.get(old)
-        if current == new or old in self._written:
+        if old in self._written:
             return current == new
+        self._undo.setdefault(old, current)
         self._written.add(old)
+        if current == new:
+            return True
         if current is None:
             db.session.add(Redirect(old_path=old, new_path=new, origin=self.origin))
         else:  # the same old address, a newer target (a re-import after a slug changed)
             db.session.execute(Redirect.__table__.update().where(Redirect.old_path == old).values(new_path=new))
         self._existing[old] = new
         return True
+
+    def commit(self) -> None:
+        """The caller's transaction was committed: its addresses stay claimed."""
+        self._undo.clear()
+
+    def rollback(self) -> None:
+        """The caller's transaction was rolled back: its rows are gone, their addresses free again."""
+        for old, before in self._undo.items():
+            self._written.discard(old)
+            if before is None:
+                self._existing.pop(old, None)
+            else:
+                self._existing[old] = before
+        self._undo.clear()
 
 
 def _exact(path: str) -> str | None:

@@ -12,9 +12,21 @@ class Report:
     warnings: list[tuple[str, str, str]] = field(default_factory=list)  # imported, but changed: (kind, id, what)
     failed: list[tuple[str, str, str]] = field(default_factory=list)  # not imported because of an error
     remote_images: int = 0  # image links still pointing at the old site
+    skip_reasons: Counter = field(default_factory=Counter)  # (kind, reason) → items, for the summary
 
-    def skip(self, kind: str, source_id: str, reason: str) -> None:
-        self.skipped.append((kind, str(source_id), reason))
+    def skip(self, kind: str, source_id: str, reason: str, detail: str = "") -> None:
+        """`reason` says why in general (the summary counts by it), `detail` what about this item."""
+        self.skipped.append((kind, str(source_id), f"{reason}: {detail}" if detail else reason))
+        self.skip_reasons[(kind, reason)] += 1
+
+    def checkpoint(self) -> tuple:
+        """The counts now, to go back to when an item's transaction is rolled back."""
+        return Counter(self.created), Counter(self.updated), Counter(self.unchanged), Counter(self.skip_reasons), \
+            len(self.skipped), self.remote_images
+
+    def restore(self, checkpoint: tuple) -> None:
+        self.created, self.updated, self.unchanged, self.skip_reasons, skipped, self.remote_images = checkpoint
+        del self.skipped[skipped:]
 
     def warn(self, kind: str, source_id: str, what: str) -> None:
         self.warnings.append((kind, str(source_id), what))
@@ -35,9 +47,15 @@ class Report:
                 continue
             lines.append(f"{kind}: {self.created[kind]} created, {self.updated[kind]} updated, "
                          f"{self.unchanged[kind]} unchanged")
-        reasons = Counter((kind, reason.split(":")[0]) for kind, _, reason in self.skipped)
-        for (kind, reason), count in sorted(reasons.items()):
+        for (kind, reason), count in sorted(self.skip_reasons.items()):
             lines.append(f"skipped {count} {kind}: {reason}")
         if self.remote_images:
             lines.append(f"{self.remote_images} image links still point at the old site (--media copies them)")
         return lines
+
+
+def reason_of(exc: Exception) -> str:
+    """One line for the report: the database's own words for a database error."""
+    text = str(getattr(exc, "orig", None) or exc)
+    return next((line for line in text.splitlines() if line.strip() and not line.startswith("(")),
+                type(exc).__name__)

@@ -35,6 +35,8 @@ class SourceComment:
     body_md: str
     status: str  # ours (CommentStatus)
     user: User | None = None  # a team member wrote it
+    body_html: str | None = None  # rendered already (in a worker process); else rendered here
+    render_error: str | None = None  # why body_md could not be rendered, if it was tried
 
 
 def _levels(comments: list[SourceComment], known_parents: dict[str, int], kind: str,
@@ -43,7 +45,10 @@ def _levels(comments: list[SourceComment], known_parents: dict[str, int], kind: 
     by_id = {c.source_id: c for c in comments}
     for c in comments:
         parent = c.parent_id
-        if parent is not None and parent not in known_parents and (parent not in by_id or parent == c.source_id):
+        if parent == c.source_id:
+            report.warn(kind, c.source_id, "it names itself as its parent: now a top-level comment")
+            c.parent_id = None
+        elif parent is not None and parent not in known_parents and parent not in by_id:
             report.warn(kind, c.source_id, f"its parent {parent} is not in the export: now a top-level comment")
             c.parent_id = None
     while True:
@@ -96,11 +101,16 @@ def store(post: Post, comments: list[SourceComment], *, ledger: Ledger, secret: 
     rendered: dict[str, str] = {}
     keep = []
     for c in new:
-        try:
-            rendered[c.source_id] = markup.render_comment(c.body_md, internal_hosts)
+        if c.body_html is None and c.render_error is None:
+            try:
+                c.body_html = markup.render_comment(c.body_md, internal_hosts)
+            except markup.RenderError as exc:
+                c.render_error = exc.detail
+        if c.render_error is not None:
+            report.skip(kind, c.source_id, "its text cannot be formatted", c.render_error)
+        else:
+            rendered[c.source_id] = c.body_html
             keep.append(c)
-        except markup.RenderError as exc:
-            report.skip(kind, c.source_id, f"its text cannot be formatted: {exc}")
     skipped = {c.source_id: c.parent_id for c in new if c.source_id not in rendered}
     for c in keep:  # a reply to a skipped comment answers that comment's parent instead
         seen = set()

@@ -32,9 +32,9 @@ from app.content import editing, uploads
 from app.content.publishing import apply_page_body, apply_post_body, note_content_change, readers_text
 from app.content.slugs import slugify
 from app.extensions import db
-from app.imports import old_links, threads, wp_content, wxr
+from app.imports import old_links, threads, workers, wp_content, wxr
 from app.imports.ledger import Ledger, checksum
-from app.imports.report import Report
+from app.imports.report import Report, reason_of
 from app.models import (
     Category,
     CommentStatus,
@@ -69,6 +69,7 @@ class Options:
     media: Path | None = None  # a copy of wp-content/uploads
     pingbacks: bool = False
     force: bool = False
+    jobs: int | None = None  # worker processes for the comments (None: by the export's size)
     words_per_minute: int = 200
     is_reserved_path: Callable[[str], bool] = lambda slug: False
     now: Callable[[], datetime] = utcnow
@@ -96,20 +97,37 @@ class WordPressImport:
         self.ledger = Ledger(site.origin)
         self.links = old_links.Writer(site.origin)
         self.hosts = {urlsplit(u).netloc.lower() for u in (site.link, site.base_site_url, site.base_blog_url) if u}
-        self.attachments: dict[str, str] = {}
+        self.attachments: dict[str, str] = site.attachments
         self.media_cache: dict[str, str | None] = {}
         self._authors(site.authors)
         self._terms(site)
-        for item in wxr.items(self.path, site.version, on_read=self.progress):
+        self.links.commit()
+        self._keep_loaded()
+        jobs = self.options.jobs if self.options.jobs is not None else workers.default_jobs(site.comments)
+        for item in workers.prepared(wxr.items(self.path, site.version, on_read=self.progress), jobs=jobs,
+                                     internal_hosts=self.options.internal_hosts, attachments=site.attachments):
             self._item(item)
         db.session.commit()  # the last attachments' old addresses
+        self.links.commit()
         return self.report
+
+    def _keep_loaded(self) -> None:
+        """Authors, categories and tags are read on every item: detached with their values loaded,
+        so the commit after each post does not expire them (a reload per post and object)."""
+        for obj in {id(o): o for o in (*self.users.values(), *self.categories.values(),
+                                       *self.tags.values())}.values():
+            if obj in db.session:
+                db.session.refresh(obj)
+                db.session.expunge(obj)
 
     # --- authors, categories, tags ---------------------------------------------------------------
 
     def _authors(self, authors: list[wxr.Author]) -> None:
         self.users: dict[str, User] = {}  # WordPress login → user
         self.user_ids: dict[str, User] = {}  # WordPress author id → user
+        for login, mapped in self.options.map_author.items():  # before anything is written
+            if db.session.scalar(select(User.id).where(User.username == mapped)) is None:
+                raise wxr.ExportError(f"--map-author {login}={mapped}: there is no user {mapped!r}.")
         for author in authors:
             self._user(author)
         db.session.commit()
@@ -234,7 +252,6 @@ class WordPressImport:
     def _item(self, item: wxr.Item) -> None:
         kind = item.type
         if kind == "attachment":
-            self.attachments[item.id] = item.attachment_url
             copied = self._media(item.attachment_url) if item.attachment_url else None
             if copied:
                 self.links.add(f"/?attachment_id={item.id}", copied)
@@ -245,18 +262,27 @@ class WordPressImport:
         if item.status in ("trash", "auto-draft", "inherit"):
             self.report.skip(kind, item.id, f"status {item.status!r} is not imported")
             return
+        if not item.id:
+            self.report.skip(kind, "?", "an item without <wp:post_id>", repr(item.title[:60]))
+            return
+        # What this item's transaction adds to the caches is forgotten if it is rolled back.
+        counts, caches = self.report.checkpoint(), (dict(self.users), dict(self.user_ids), dict(self.categories),
+                                                    dict(self.tags))
         try:
             if kind == "post":
                 self._post(item)
             else:
                 self._page(item)
             db.session.commit()
+            self.links.commit()
+            outbox.settle()  # this transaction's index task is done with (the import applies them at its end)
         except (SQLAlchemyError, markup.RenderError, ValueError) as exc:
             db.session.rollback()
             self.ledger.forget_pending()
-            self.links = old_links.Writer(self.site.origin)
-            reason = _reason(exc)
-            self.report.fail(kind, item.id, f"{item.title[:60]!r}: {reason}")
+            self.links.rollback()
+            self.report.restore(counts)
+            self.users, self.user_ids, self.categories, self.tags = caches
+            self.report.fail(kind, item.id, f"{item.title[:60]!r}: {reason_of(exc)}")
 
     def _title(self, item: wxr.Item, converted_text: str) -> str:
         title = " ".join(item.title.split())
@@ -281,13 +307,20 @@ class WordPressImport:
             self.report.warn(item.type, item.id, f"the address {wanted!r} is taken: now {slug!r}")
         return slug
 
-    def _content(self, item: wxr.Item) -> wp_content.Converted:
-        converted = wp_content.post_to_markdown(item.content, attachments=self.attachments, media=self._media)
+    def _content(self, item: wxr.Item) -> tuple[wp_content.Converted, markup.Rendered | None]:
+        """The content as Markdown, and its rendering if a worker made it for exactly this Markdown."""
+        converted, rendered, error = item.prepared or workers.post(item.content, self.attachments,
+                                                                   self.options.internal_hosts)
+        if error is not None:
+            raise ValueError(f"the content cannot be formatted: {error}")
+        moved = {url: new for url in {*converted.images, *converted.links} if (new := self._media(url))}
+        for url, new in sorted(moved.items(), key=lambda pair: -len(pair[0])):  # longest first: no partial hits
+            converted.markdown = converted.markdown.replace(url, new)
         self.report.remote_images += sum(1 for src in converted.images if self._is_old_upload(src)
-                                         and not self._media(src))
+                                         and src not in moved)
         for note in converted.notes:
             self.report.warn(item.type, item.id, note)
-        return converted
+        return converted, None if moved else rendered
 
     def _post(self, item: wxr.Item) -> None:
         now = self.options.now()
@@ -304,7 +337,7 @@ class WordPressImport:
             self._comments(post, item)
             self._post_links(item, post)
             return
-        converted = self._content(item)
+        converted, rendered = self._content(item)
         title = self._title(item, converted.markdown)
         published_at = parse_date(item.date_gmt, item.date, self.options.tz)
         status = POST_STATUSES.get(item.status, PostStatus.DRAFT)
@@ -339,7 +372,7 @@ class WordPressImport:
         db.session.add(post)
         summary = wp_content.plain(item.excerpt) or converted.teaser
         apply_post_body(post, converted.markdown, summary=summary[:1000], internal_hosts=self.options.internal_hosts,
-                        words_per_minute=self.options.words_per_minute)
+                        words_per_minute=self.options.words_per_minute, rendered=rendered)
         self._post_terms(post, item)
         if not new:
             post.version += 1
@@ -393,8 +426,8 @@ class WordPressImport:
         for comment in item.comments:
             self.report.skip("comment", comment.id, "comments on pages are not imported (pages have none here)")
         if item.status != "publish" or item.password:
-            self.report.skip("page", item.id, f"status {item.status!r}{' with a password' if item.password else ''}:"
-                                              " only published pages are imported (pages have no drafts here)")
+            self.report.skip("page", item.id, "only published pages without a password are imported (pages have "
+                                              "no drafts here)", f"status {item.status!r}")
             return
         entry = self.ledger.get("page", item.id)
         page = db.session.get(Page, entry.target_id) if entry else None
@@ -402,7 +435,7 @@ class WordPressImport:
         if page is not None and entry.checksum == source:
             self.report.unchanged["page"] += 1
             return
-        converted = self._content(item)
+        converted, rendered = self._content(item)
         title = self._title(item, converted.markdown)
         new = page is None
         slug = self._slug(item, title, Page, page.id if page else None)
@@ -413,7 +446,7 @@ class WordPressImport:
         db.session.add(page)
         page.lang = _language(self.site.language)
         apply_page_body(page, converted.markdown, summary=wp_content.plain(item.excerpt)[:1000],
-                        internal_hosts=self.options.internal_hosts)
+                        internal_hosts=self.options.internal_hosts, rendered=rendered)
         note_content_change(page, before, now=self.options.now())
         db.session.flush()
         self.ledger.remember("page", item.id, page.id, source)
@@ -432,7 +465,7 @@ class WordPressImport:
         post_author = next((u for u in self.users.values() if u.id == post.author_id), None)
         for c in item.comments:
             if not c.id:
-                self.report.skip("comment", "?", f"a comment of post {item.id} has no id")
+                self.report.skip("comment", "?", "a comment without an id", f"on post {item.id}")
                 continue
             if c.type in ("pingback", "trackback"):
                 mentions.append(c)
@@ -442,7 +475,7 @@ class WordPressImport:
                 continue
             status = COMMENT_STATUSES.get(c.approved)
             if status is None:
-                self.report.skip("comment", c.id, f"approval state {c.approved!r} unknown")
+                self.report.skip("comment", c.id, "unknown approval state", repr(c.approved))
                 continue
             created = parse_date(c.date_gmt, c.date, self.options.tz)
             if created is None:
@@ -454,10 +487,11 @@ class WordPressImport:
             if staff is None and post_author is not None and post_author.email and \
                     c.email.lower() == post_author.email.lower():
                 staff = post_author
+            body_md, body_html, error = c.prepared or workers.comment(c.content, self.options.internal_hosts)
             readers.append(threads.SourceComment(
                 source_id=c.id, parent_id=c.parent if c.parent not in ("", "0") else None,
                 author_name=c.author, email=c.email, url=c.url, ip=c.ip, created_at=created,
-                body_md=wp_content.comment_to_markdown(c.content), status=status, user=staff))
+                body_md=body_md, status=status, user=staff, body_html=body_html, render_error=error))
         threads.store(post, readers, ledger=self.ledger, secret=self.options.secret, report=self.report,
                       internal_hosts=self.options.internal_hosts)
         if mentions:
@@ -525,13 +559,6 @@ class WordPressImport:
         if not getattr(upload, "reused", False):
             self.report.created["image"] += 1
         return f"/uploads/{upload.name}"
-
-
-def _reason(exc: Exception) -> str:
-    """One line for the report: the database's own words for a database error."""
-    text = str(getattr(exc, "orig", None) or exc)
-    return next((line for line in text.splitlines() if line.strip() and not line.startswith("(")),
-                type(exc).__name__)
 
 
 def _language(code: str) -> str:

@@ -41,6 +41,7 @@ class Converted:
     teaser: str = ""  # the text before <!--more-->, for the summary when there is no excerpt
     notes: list[str] = field(default_factory=list)  # what the writer should know (unknown shortcodes …)
     images: list[str] = field(default_factory=list)  # image URLs as found (before rewriting)
+    links: list[str] = field(default_factory=list)  # link targets as found (a full-size image …)
 
 
 _ESCAPE_CHARS = re.compile(r"([\\`*_\[\]>+])")
@@ -149,7 +150,21 @@ def _to_markdown(soup: BeautifulSoup) -> str:
     return "\n\n".join(parts)
 
 
-def _rewrite_media(soup: BeautifulSoup, media: Callable[[str], str | None], images: list[str]) -> None:
+_SAFE_SCHEMES = ("http", "https", "mailto")
+_SCHEME = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
+
+
+def _defuse_links(soup: BeautifulSoup) -> None:
+    """A link to javascript:, data: … keeps its text and loses its target (the sanitiser would drop
+    the target anyway; done here, the Markdown holds no half link)."""
+    for link in soup.find_all("a"):
+        scheme = _SCHEME.match("".join(ch for ch in link.get("href", "") if ch.isprintable()))
+        if scheme and scheme.group(1).lower() not in _SAFE_SCHEMES:
+            link.unwrap()
+
+
+def _rewrite_media(soup: BeautifulSoup, media: Callable[[str], str | None], images: list[str],
+                   links: list[str]) -> None:
     for image in soup.find_all("img"):
         src = image.get("src", "")
         images.append(src)
@@ -160,6 +175,7 @@ def _rewrite_media(soup: BeautifulSoup, media: Callable[[str], str | None], imag
             image.attrs.pop(attribute, None)
     for link in soup.find_all("a"):
         href = link.get("href", "")
+        links.append(href)
         new = media(href) if href else None
         if new:
             link["href"] = new
@@ -181,9 +197,11 @@ def post_to_markdown(html: str, *, attachments: dict[str, str] | None = None,
     if not block_editor:
         text = wpautop(text)
     soup = BeautifulSoup(text, "html.parser")
+    _defuse_links(soup)
     images: list[str] = []
-    _rewrite_media(soup, media, images)
-    converted = Converted(_to_markdown(soup), notes=notes, images=images)
+    links: list[str] = []
+    _rewrite_media(soup, media, images, links)
+    converted = Converted(_to_markdown(soup), notes=notes, images=images, links=links)
     if teaser.strip():
         converted.teaser = BeautifulSoup(wpautop(expand_shortcodes(teaser, attachments)), "html.parser").get_text(
             " ", strip=True)
@@ -195,7 +213,14 @@ def comment_to_markdown(html: str) -> str:
     text = wpautop(html)
     if "<" not in html and "&" not in html:  # the common case: plain text, no parser needed
         return "\n\n".join(_escape_plain(p[3:-4]) for p in text.split("\n\n"))
-    return _to_markdown(BeautifulSoup(text, "html.parser"))
+    soup = BeautifulSoup(text, "html.parser")
+    _defuse_links(soup)
+    for image in soup.find_all("img"):  # comments show no images: a link to it instead
+        link = soup.new_tag("a", href=image.get("src", ""))
+        link.string = image.get("alt") or image.get("src", "")
+        image.replace_with(link)
+    _defuse_links(soup)
+    return _to_markdown(soup)
 
 
 def _escape_plain(paragraph: str) -> str:

@@ -37,6 +37,8 @@ class Site:
     categories: list["Term"] = field(default_factory=list)
     tags: list["Term"] = field(default_factory=list)
     items: int = 0  # <item>s in the file
+    comments: int = 0  # <wp:comment>s in the file
+    attachments: dict[str, str] = field(default_factory=dict)  # attachment post id → its file's URL
 
     @property
     def origin(self) -> str:
@@ -75,6 +77,7 @@ class WpComment:
     type: str = ""  # "" or comment | pingback | trackback
     parent: str = "0"
     user_id: str = "0"
+    prepared: tuple[str, str | None, str | None] | None = None  # (Markdown, HTML, error): see workers.py
 
 
 @dataclass
@@ -99,6 +102,7 @@ class Item:
     categories: list[tuple[str, str, str]] = field(default_factory=list)  # (domain, nicename, name)
     meta: dict[str, str] = field(default_factory=dict)
     comments: list[WpComment] = field(default_factory=list)
+    prepared: tuple | None = None  # (Converted, markup.Rendered or None, error or None): see workers.py
 
 
 class _Counting:
@@ -136,8 +140,18 @@ def _raw(element: Element, name: str) -> str:
     return (child.text or "").strip("\r\n") if child is not None else ""
 
 
+def check_not_empty(path) -> None:
+    try:
+        with open(path, "rb") as raw:
+            if not raw.read(4096).strip():
+                raise ExportError("The file is empty.")
+    except OSError as exc:
+        raise ExportError(f"The file cannot be read: {exc.strerror or exc}") from None
+
+
 def scan(path) -> Site:
     """Check the whole file and read what comes before the items; `ExportError` if it cannot be imported."""
+    check_not_empty(path)
     site, wp, root_seen = Site(), None, False
     try:
         for event, value in _events(path, events=("start-ns", "start", "end")):
@@ -160,8 +174,12 @@ def scan(path) -> Site:
                                           f"({', '.join(KNOWN_VERSIONS)}; WordPress 3.x to 6.x).")
                 continue
             tag, element = value.tag, value
-            if tag == "item":
+            if tag == wp + "comment":
+                site.comments += 1
+            elif tag == "item":
                 site.items += 1
+                if _text(element, wp + "post_type") == "attachment":  # galleries name them by id
+                    site.attachments[_text(element, wp + "post_id")] = _text(element, wp + "attachment_url")
                 element.clear()
             elif tag == wp + "author":
                 site.authors.append(Author(
@@ -197,7 +215,8 @@ def scan(path) -> Site:
 def _parse_error(exc: ParseError) -> str:
     line, column = getattr(exc, "position", (0, 0))
     reason = str(exc).split(":")[0]
-    if reason == "no element found" or reason.startswith("unclosed token"):
+    if reason in ("no element found", "unclosed CDATA section", "partial character") or \
+            reason.startswith("unclosed token"):
         return f"The file ends in the middle (truncated at line {line}?); nothing imported."
     return f"This is not well-formed XML ({reason}, line {line}, column {column}); nothing imported."
 
