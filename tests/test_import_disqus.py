@@ -114,7 +114,8 @@ def test_comments_land_on_their_posts_with_threads_intact(runner, wordpress_firs
         assert parent(source_id) is None and comments[source_id].root_id == comments[source_id].id
     assert question.body_html == "<p>Bekommen auch Bestandskunden den neuen Router, oder nur wer jetzt neu bucht?</p>"
     assert question.author_name == "Sabine Krause" and question.author_email == "sabine.krause@example.org"
-    assert lines(result, "skipped: comment") == ["skipped: comment 6015550040: its thread matches no post: thread 7310442005"]
+    assert lines(result, "skipped: comment") == [
+        "skipped: comment 6015550040: its thread matches no post: thread 7310442005"]
 
 
 def test_each_status_is_counted_as_often_as_in_the_source(runner, wordpress_first):
