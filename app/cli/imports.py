@@ -1,5 +1,6 @@
 """`flask --app wsgi import wordpress|disqus FILE.xml`: moving in from another blog, and
 `flask --app wsgi redirects list`: the old addresses that lead to the new ones."""
+import sys
 import time
 from pathlib import Path
 
@@ -30,10 +31,14 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 
 def _bar(path: Path, label: str):
     return click.progressbar(length=max(path.stat().st_size, 1), label=label, show_percent=True, show_eta=True,
-                             file=click.get_text_stream("stderr"))
+                             file=sys.stderr)
 
 
-def _finish(report: Report, started: float) -> None:
+NO_INDEX = click.option("--no-index", "no_index", is_flag=True,
+                        help="Leave the search index to the outbox drainer (e.g. a Disqus import follows).")
+
+
+def _finish(report: Report, started: float, no_index: bool = False) -> None:
     click.echo(f"Imported in {time.monotonic() - started:.1f} s.")
     for line in report.lines():
         click.echo(f"  {line}")
@@ -46,13 +51,20 @@ def _finish(report: Report, started: float) -> None:
         click.secho(f"  skipped: {kind} {source_id}: {reason}", fg="yellow", err=True)
     for kind, source_id, reason in report.failed:
         click.secho(f"  failed: {kind} {source_id}: {reason}", fg="red", err=True)
-    _index(report)
+    if no_index:
+        click.echo(f"Search index: {outbox.pending()} task(s) wait for the drainer "
+                   "(the running site, or `flask --app wsgi outbox drain`).")
+    else:
+        _index(report)
 
     if not report.ok:
         raise SystemExit(1)
 
 
 REBUILD_ABOVE = 5_000  # rows imported: above, building the index anew is faster than applying each change
+# Per writer process during the import's rebuild: the whole command stays under 300 MB (the default,
+# 256 MB per writer, makes a 94,000-document rebuild peak at 440 MB, and it is no faster).
+INDEX_MEMORY_MB = 96
 
 
 def _index(report: Report) -> None:
@@ -66,12 +78,21 @@ def _index(report: Report) -> None:
     info = index.status()
     if imported > REBUILD_ABOVE or not info.get("available") or info.get("pending"):
         up_to = outbox.last_task_id()
-        with click.progressbar(length=1, label="Indexing", file=click.get_text_stream("stderr")) as bar:
+        with click.progressbar(length=1, label="Indexing", file=sys.stderr) as bar:
             def progress(done: int, total: int) -> None:
                 bar.length = max(total, 1)
                 bar.update(done - bar.pos)
 
-            summary = index.rebuild(progress)
+            config, key = current_app.config, "SEARCH_REBUILD_MEMORY_MB"
+            before = config.get(key)
+            config[key] = min(int(before or INDEX_MEMORY_MB), INDEX_MEMORY_MB)
+            try:
+                summary = index.rebuild(progress)
+            finally:
+                if before is None:
+                    config.pop(key)
+                else:
+                    config[key] = before
         outbox.covered_by_rebuild(up_to)
         click.echo(f"Search index built in {time.monotonic() - started:.1f} s ({summary.documents:,} documents).")
         return
@@ -91,7 +112,8 @@ def _index(report: Report) -> None:
 @click.option("--force", is_flag=True, help="Also overwrite posts changed in Dialog since their import.")
 @click.option("--timezone", "tz_name", metavar="ZONE", help="The old site's time zone (default: the site's).")
 @click.option("--jobs", type=click.IntRange(1, 16), help="Processes that prepare comments (default: by size).")
-def import_wordpress(file: Path, map_author, media, pingbacks, force, tz_name, jobs):
+@NO_INDEX
+def import_wordpress(file: Path, map_author, media, pingbacks, force, tz_name, jobs, no_index):
     """Import a WordPress export (Tools › Export › All content): authors, categories, tags, posts,
     pages, comments with their threads, and the old addresses."""
     options = wordpress.Options(
@@ -104,14 +126,15 @@ def import_wordpress(file: Path, map_author, media, pingbacks, force, tz_name, j
             report = wordpress.WordPressImport(file, options, progress=bar.update).run()
         except wxr.ExportError as exc:
             raise click.ClickException(f"{file}: {exc}") from None
-    _finish(report, started)
+    _finish(report, started, no_index)
 
 
 @imports.command("disqus")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--map-url", "map_url", multiple=True, metavar="OLD_PREFIX=NEW_PREFIX",
               help="Read thread links starting with OLD_PREFIX as starting with NEW_PREFIX (a changed domain).")
-def import_disqus(file: Path, map_url):
+@NO_INDEX
+def import_disqus(file: Path, map_url, no_index):
     """Import a Disqus export: threads are matched to posts by their link or identifier."""
     started = time.monotonic()
     with _bar(file, "Importing") as bar:
@@ -121,7 +144,7 @@ def import_disqus(file: Path, map_url):
                                          progress=bar.update).run()
         except wxr.ExportError as exc:
             raise click.ClickException(f"{file}: {exc}") from None
-    _finish(report, started)
+    _finish(report, started, no_index)
 
 
 def _zone(name: str | None):
