@@ -133,8 +133,9 @@ def category(slug: str):
 
         return redirect(moved_to(f"/category/{slug}") or abort(404), 301)
     stmt = queries.in_category(queries.visible_posts(utcnow()), category)
+    parent = db.session.get(Category, category.parent_id) if category.parent_id else None
     return _listing(stmt, heading=category.name, description=category.description, category=category,
-                    kind=_("Category"))
+                    kind=_("Category"), parent=parent)
 
 
 @bp.get("/tag/<slug>")
