@@ -104,8 +104,12 @@ class WordPressImport:
         self.links.commit()
         self._keep_loaded()
         jobs = self.options.jobs if self.options.jobs is not None else workers.default_jobs(site.comments)
+        for kind in ("post", "page"):  # read now: the workers are forked with them and never query
+            self.ledger.known(kind)
+        skip = workers.Skip(self._unchanged, set(self.ledger.known("comment"))) if jobs > 1 else None
         for item in workers.prepared(wxr.items(self.path, site.version, on_read=self.progress), jobs=jobs,
-                                     internal_hosts=self.options.internal_hosts, attachments=site.attachments):
+                                     internal_hosts=self.options.internal_hosts, attachments=site.attachments,
+                                     skip=skip):
             self._item(item)
         db.session.commit()  # the last attachments' old addresses
         self.links.commit()
@@ -119,6 +123,11 @@ class WordPressImport:
             if obj in db.session:
                 db.session.refresh(obj)
                 db.session.expunge(obj)
+
+    def _unchanged(self, item: wxr.Item) -> bool:
+        """Stored by an earlier run exactly as the export has it now (a worker need not convert it)."""
+        entry = self.ledger.known(item.type).get(item.id) if item.type in ("post", "page") else None
+        return entry is not None and entry.checksum == (_post_checksum if item.type == "post" else _page_checksum)(item)
 
     # --- authors, categories, tags ---------------------------------------------------------------
 
@@ -326,8 +335,7 @@ class WordPressImport:
         now = self.options.now()
         entry = self.ledger.get("post", item.id)
         post = db.session.get(Post, entry.target_id) if entry else None
-        source = checksum(item.title, item.slug, item.content, item.excerpt, item.status, item.date, item.date_gmt,
-                          item.categories, item.creator, item.comment_status, item.password, item.sticky)
+        source = _post_checksum(item)
         if post is not None and entry.version is not None and post.version != entry.version and not self.options.force:
             self.report.skip("post", item.id, "changed in Dialog since its import (--force overwrites)")
             self._comments(post, item)
@@ -431,7 +439,7 @@ class WordPressImport:
             return
         entry = self.ledger.get("page", item.id)
         page = db.session.get(Page, entry.target_id) if entry else None
-        source = checksum(item.title, item.slug, item.content, item.excerpt)
+        source = _page_checksum(item)
         if page is not None and entry.checksum == source:
             self.report.unchanged["page"] += 1
             return
@@ -559,6 +567,15 @@ class WordPressImport:
         if not getattr(upload, "reused", False):
             self.report.created["image"] += 1
         return f"/uploads/{upload.name}"
+
+
+def _post_checksum(item: wxr.Item) -> str:
+    return checksum(item.title, item.slug, item.content, item.excerpt, item.status, item.date, item.date_gmt,
+                    item.categories, item.creator, item.comment_status, item.password, item.sticky)
+
+
+def _page_checksum(item: wxr.Item) -> str:
+    return checksum(item.title, item.slug, item.content, item.excerpt)
 
 
 def _language(code: str) -> str:

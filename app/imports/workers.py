@@ -10,7 +10,7 @@ touch the database (the engine is disowned in each), and end with the pool.
 """
 import multiprocessing
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 
 from flask import Flask, current_app
@@ -22,6 +22,7 @@ BATCH = 24  # items per batch: enough to keep both workers busy, little to hold
 _app: Flask | None = None
 _hosts: tuple[str, ...] = ()
 _attachments: dict[str, str] = {}
+_skip: "Skip | None" = None
 POSTS = ("post", "page")
 
 
@@ -51,21 +52,29 @@ def post(content: str, attachments: dict[str, str], internal_hosts: tuple[str, .
         return converted, None, exc.detail
 
 
+class Skip:
+    """What an earlier run stored already, so a worker need not prepare it (read before the fork)."""
+
+    def __init__(self, unchanged_item: Callable[[object], bool], known_comments: set[str]):
+        self.unchanged_item, self.known_comments = unchanged_item, known_comments
+
+
 def _prepare(item):
-    if item.type in POSTS and item.status not in ("trash", "auto-draft", "inherit"):
+    if item.type in POSTS and item.status not in ("trash", "auto-draft", "inherit") and \
+            not (_skip and _skip.unchanged_item(item)):
         item.prepared = post(item.content, _attachments, _hosts)
     for c in getattr(item, "comments", ()):
-        if c.type not in ("pingback", "trackback"):
+        if c.type not in ("pingback", "trackback") and not (_skip and c.id in _skip.known_comments):
             c.prepared = comment(c.content, _hosts)
     return item
 
 
 def prepared(items: Iterable, *, jobs: int, internal_hosts: tuple[str, ...] = (),
-             attachments: dict[str, str] | None = None) -> Iterator:
+             attachments: dict[str, str] | None = None, skip: Skip | None = None) -> Iterator:
     """`items` with their `prepared` content and comments, in order; `jobs` > 1: in that many processes
     (else as they are: the caller prepares each when it stores it)."""
-    global _app, _hosts, _attachments
-    _hosts, _attachments = internal_hosts, attachments or {}
+    global _app, _hosts, _attachments, _skip
+    _hosts, _attachments, _skip = internal_hosts, attachments or {}, skip
     if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         yield from items
         return
