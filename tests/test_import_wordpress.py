@@ -297,3 +297,35 @@ def test_comment_text_shows_as_written_in_wordpress(app, text, shown):
         html = markup.render_comment(wp_content.comment_to_markdown(text))
     assert markup.plain_text(html) == markup.plain_text(f"<p>{shown}</p>")
     assert "\\" not in html
+
+
+def test_recent_imported_comments_count_in_the_queue_and_the_statistics(app, runner, client, make, tmp_path):
+    """Imported comments are comments like any other: the queue shows the waiting one, the
+    statistics and their CSV count the answered question with its response time."""
+    from datetime import timedelta
+
+    from app.models import utcnow
+    from tests.moderation_helpers import moderator
+
+    asked = (utcnow() - timedelta(days=3)).replace(microsecond=0)
+    answered, later = asked + timedelta(minutes=42), asked + timedelta(hours=5)
+    text = FIXTURE.read_text(encoding="utf-8")
+    # Post 12's question (101) and the team's answer (103) three days ago, Lisa's pending one (106) after.
+    for old, new in (("2023-05-03 09:02:00", asked), ("2023-05-03 10:40:00", answered),
+                     ("2023-05-05 09:00:00", later), ("2023-05-03 11:00:00", answered + timedelta(minutes=5))):
+        text = text.replace(f"<![CDATA[{old}]]></wp:comment_date_gmt>",
+                            f"<![CDATA[{new:%Y-%m-%d %H:%M:%S}]]></wp:comment_date_gmt>")
+    text = text.replace("<wp:comment_date_gmt><![CDATA[0000-00-00 00:00:00]]>",
+                        f"<wp:comment_date_gmt><![CDATA[{later:%Y-%m-%d %H:%M:%S}]]>")
+    path = tmp_path / "recent.xml"
+    path.write_text(text, encoding="utf-8")
+    assert _import(runner, path).exit_code == 0
+    with app.app_context():
+        moderator(make, client)
+        db.session.commit()
+    queue = client.get("/moderation/").get_data(as_text=True)
+    assert "Bei mir blinkt die LED rot" in queue  # waiting for a decision, like a new comment
+    assert client.get("/moderation/stats").status_code == 200
+    rows = client.get("/moderation/export.csv").get_data(as_text=True)
+    question = next(line.split(",") for line in rows.splitlines() if "Peter M." in line and ",answered," in line)
+    assert question[-2] == "42"  # minutes to the first answer: the team's reply 42 minutes after the question
