@@ -158,6 +158,8 @@ BOMB = ('<!DOCTYPE rss [\n <!ENTITY lol "lol">\n <!ENTITY lol1 "&lol;&lol;&lol;&
         ' <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">\n]>\n')
 EXTERNAL = '<!DOCTYPE rss [\n <!ENTITY x SYSTEM "file:///etc/passwd">\n]>\n'
 PARAMETER = '<!DOCTYPE rss [\n <!ENTITY % x SYSTEM "file:///etc/passwd">\n %x;\n]>\n'
+# File-level refusals happen before the database is touched: `embedded` runs them on SQLite in both
+# passes (a fresh PostgreSQL database per test would only cost time).
 UNREADABLE = [
     pytest.param("wordpress", lambda: bytes(range(256)) * 8, ["not well-formed XML", "nothing imported"], id="binary"),
     pytest.param("wordpress", lambda: b"<!DOCTYPE html>\n<html lang=\"de\"><head><meta charset=\"utf-8\">"
@@ -199,6 +201,7 @@ UNREADABLE = [
 ]
 
 
+@pytest.mark.embedded
 @pytest.mark.parametrize("command, content, phrases", UNREADABLE)
 def test_a_file_that_is_no_importable_export_is_refused_and_nothing_written(runner, make, tmp_path, command,
                                                                             content, phrases):
@@ -212,6 +215,7 @@ def test_a_file_that_is_no_importable_export_is_refused_and_nothing_written(runn
     assert snapshot() == before
 
 
+@pytest.mark.embedded
 @pytest.mark.parametrize("content", [b"", b"  \n\n"], ids=["empty", "whitespace"])
 def test_an_empty_file_is_refused(runner, tmp_path, content):
     before = snapshot()
@@ -220,6 +224,7 @@ def test_an_empty_file_is_refused(runner, tmp_path, content):
     assert snapshot() == before
 
 
+@pytest.mark.embedded
 @pytest.mark.parametrize("command", ["wordpress", "disqus"])
 def test_an_empty_file_is_called_empty_not_truncated(runner, tmp_path, command):
     result = runner.invoke(args=["import", command, str(written(tmp_path, b""))])
@@ -244,6 +249,7 @@ def database_text() -> str:
     return "\n".join(values)
 
 
+@pytest.mark.embedded
 @pytest.mark.parametrize("dtd, title", [(EXTERNAL, "Titel &x;"), (PARAMETER, "Titel"),
                                         ('<!DOCTYPE rss SYSTEM "file:///etc/passwd">\n', "Titel")],
                          ids=["entity", "parameter-entity", "external-dtd"])
@@ -277,6 +283,7 @@ def test_map_author_for_a_creator_outside_the_author_list_writes_nothing(runner,
     assert snapshot() == before
 
 
+@pytest.mark.embedded
 @pytest.mark.parametrize("value", ["jana", "=jana.berger", "jana=", "jana=  ", "="])
 def test_a_malformed_map_author_is_a_usage_error(runner, value):
     before = snapshot()
@@ -295,6 +302,7 @@ def test_map_author_to_an_existing_user_creates_no_account_for_the_old_login(run
     assert db.session.scalar(select(User).where(User.email == "jana@alt.example.de")) is None
 
 
+@pytest.mark.embedded
 def test_an_unknown_time_zone_is_a_usage_error(runner):
     before = snapshot()
     result = wordpress_import(runner, FIXTURE, "--timezone", "Europa/Köln")

@@ -159,7 +159,7 @@ def _zone(name: str | None):
 
 
 @redirects.command("list")
-@click.option("--origin", help="Only those of one import (e.g. wordpress:https://alt.example.de).")
+@click.option("--origin", help="Only those of one import (e.g. wordpress:alt.example.de).")
 def list_redirects(origin: str | None):
     """Every old path and where it leads (imported from WordPress, or a slug changed here)."""
     rows = old_links.listing(origin)

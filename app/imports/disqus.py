@@ -11,6 +11,7 @@ import recorded, or a post whose slug is the link's last segment; else by its id
 ("12 https://…/?p=12", as the WordPress plugin writes it). Deleted comments become deleted
 ones, spam stays spam, everything else is approved (Disqus exports what was published).
 """
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,13 +26,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app import outbox
 from app.extensions import db
-from app.imports import old_links, threads, wp_content
+from app.imports import old_links, threads, workers
 from app.imports.ledger import Ledger
 from app.imports.report import Report, reason_of
 from app.imports.wxr import ExportError, _events, _parse_error, check_not_empty
-from app.models import CommentStatus, Post, Redirect, User
+from app.models import CommentStatus, ImportedItem, Post, Redirect, User
 
 NS = "{http://disqus.com}"
+_WP_ID = re.compile(r"wp_id=(\d{1,20})")
 DSQ = "{http://disqus.com/disqus-internals}id"
 
 
@@ -55,6 +57,7 @@ class _Comment:
     name: str
     email: str
     ip: str
+    guest: bool = True  # Disqus's isAnonymous: a guest may type any address, so never staff
 
 
 def _text(element, name: str) -> str:
@@ -70,9 +73,9 @@ def _bare(host: str) -> str:
 def _date(value: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):  # not a date, or one UTC cannot hold (0001-01-01T00:00+01:00)
         return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 class DisqusImport:
@@ -144,20 +147,64 @@ class DisqusImport:
                 return
             parent = element.find(NS + "parent")
             author = element.find(NS + "author")
+            synced = _WP_ID.fullmatch(_text(element, "id"))
+            if synced:  # the Disqus plugin copied it into WordPress: the WordPress import may have it
+                from_wordpress[comment_id] = synced.group(1)
             collected[posts[thread_id]].append(_Comment(
                 id=comment_id, thread=thread_id, parent=parent.get(DSQ) if parent is not None else None,
                 message=_text(element, "message"), created=_text(element, "createdAt"),
                 deleted=_text(element, "isDeleted") == "true", spam=_text(element, "isSpam") == "true",
                 name=_text(author, "name") if author is not None else "",
-                email=_text(author, "email") if author is not None else "", ip=_text(element, "ipAddress")))
+                email=_text(author, "email") if author is not None else "", ip=_text(element, "ipAddress"),
+                guest=author is None or _text(author, "isAnonymous") != "false"))
 
+        from_wordpress: dict[str, str] = {}
         self._parse(second_pass)
+        self._already_from_wordpress(from_wordpress, collected)
         staff = {u.email.lower(): u for u in db.session.scalars(select(User).where(User.email.is_not(None)))}
         for post_id, comments in collected.items():
-            self._store(db.session.get(Post, post_id), comments, staff)
+            if comments:
+                self._store(db.session.get(Post, post_id), comments, staff)
         return self.report
 
+    def _already_from_wordpress(self, from_wordpress: dict[str, str], collected: dict[int, list]) -> None:
+        """Comments the WordPress import brought already (`<id>wp_id=2211</id>`) are not stored twice;
+        the Disqus id is remembered as that comment, so replies to it find it."""
+        if not from_wordpress:
+            return
+        found = {}
+        wanted = sorted(set(from_wordpress.values()))
+        for start in range(0, len(wanted), 500):
+            found.update(db.session.execute(
+                select(ImportedItem.source_id, ImportedItem.target_id).where(
+                    ImportedItem.kind == "comment", ImportedItem.origin.startswith("wordpress:"),
+                    ImportedItem.source_id.in_(wanted[start:start + 500]))).all())
+        for post_id, comments in collected.items():
+            keep = []
+            for c in comments:
+                target = found.get(from_wordpress.get(c.id, ""))
+                if target is None:
+                    keep.append(c)
+                else:
+                    self.ledger.remember("comment", c.id, target, "wordpress")
+                    self.report.unchanged["comment"] += 1
+            collected[post_id] = keep
+        db.session.commit()
+
     def _store(self, post: Post, comments: list[_Comment], staff: dict[str, User]) -> None:
+        counts = self.report.checkpoint()
+        try:
+            self._store_thread(post, comments, staff)
+            db.session.commit()
+            outbox.settle()  # this transaction's index task is done with (the import applies them at its end)
+        except (SQLAlchemyError, ValueError, RecursionError, OverflowError) as exc:
+            db.session.rollback()
+            self.ledger.forget_pending()
+            self.report.restore(counts)
+            threads_of = ", ".join(sorted({c.thread for c in comments}))
+            self.report.fail("thread", threads_of, f"/posts/{post.slug}: {reason_of(exc)}")
+
+    def _store_thread(self, post: Post, comments: list[_Comment], staff: dict[str, User]) -> None:
         source = []
         for c in comments:
             created = _date(c.created)
@@ -165,26 +212,19 @@ class DisqusImport:
                 self.report.warn("comment", c.id, f"invalid date {c.created!r}: dated like its post")
                 created = post.published_at or post.created_at
             status = CommentStatus.DELETED if c.deleted else CommentStatus.SPAM if c.spam else CommentStatus.APPROVED
+            body_md, body_html, error = workers.comment(c.message, self.internal_hosts)
             source.append(threads.SourceComment(
                 source_id=c.id, parent_id=c.parent, author_name=c.name, email=c.email, url="", ip=c.ip,
-                created_at=created, body_md=wp_content.comment_to_markdown(c.message), status=status,
-                user=staff.get(c.email.lower()) if c.email else None))
-        counts = self.report.checkpoint()
-        try:
-            threads.store(post, source, ledger=self.ledger, secret=self.secret, report=self.report,
-                          internal_hosts=self.internal_hosts)
-            db.session.commit()
-            outbox.settle()  # this transaction's index task is done with (the import applies them at its end)
-        except SQLAlchemyError as exc:
-            db.session.rollback()
-            self.ledger.forget_pending()
-            self.report.restore(counts)
-            threads_of = ", ".join(sorted({c.thread for c in comments}))
-            self.report.fail("thread", threads_of, f"/posts/{post.slug}: {reason_of(exc)}")
+                created_at=created, body_md=body_md, status=status, body_html=body_html, render_error=error,
+                user=staff.get(c.email.lower()) if c.email and not c.guest else None))
+        threads.store(post, source, ledger=self.ledger, secret=self.secret, report=self.report,
+                      internal_hosts=self.internal_hosts)
 
     def _rewrite(self, link: str) -> str:
+        """--map-url OLD=NEW: OLD as a whole prefix (`https://old` does not match `https://older.de`)."""
         for old, new in self.map_url.items():
-            if link.startswith(old):
+            old, new = old.rstrip("/"), new.rstrip("/")
+            if link.startswith(old) and link[len(old):len(old) + 1] in ("", "/", "?", "#"):
                 return new + link[len(old):]
         return link
 
@@ -208,7 +248,7 @@ class DisqusImport:
         if not hasattr(self, "_hosts"):
             origins = db.session.scalars(select(Redirect.origin).where(Redirect.origin.startswith("wordpress:"))
                                          .distinct())
-            self._hosts = {_bare(urlsplit(o.removeprefix("wordpress:")).hostname or "") for o in origins}
+            self._hosts = {_bare(o.removeprefix("wordpress:").split("/")[0]) for o in origins}
             self._hosts |= {_bare(h) for h in self.internal_hosts if h}
         return not host or _bare(host) in self._hosts
 

@@ -21,6 +21,12 @@ from app.models import Comment, ImportedItem, Post, Redirect, utcnow
 ROUTING_KEYS = ("p", "page_id", "cat", "tag", "author", "attachment_id", "m")
 _FEED = re.compile(r"^(.*?)/feed(?:/(?:rss2?|atom|rdf))?$")
 _PAGED = re.compile(r"^(.*?)/page/(\d{1,6})$")
+_COMMENT_PAGE = re.compile(r"^(.*?)/comment-page-\d{1,6}$")  # WordPress's paged comments
+_INDEX_PHP = re.compile(r"^/index\.php(?=/|$)")  # permalinks "with PATHINFO", and /index.php?p=12
+# Our own first path segments: a number at the end of these is never an old WordPress id.
+OWN_PREFIXES = {"posts", "uploads", "static", "admin", "moderation", "editor",
+                "api", "account", "login", "logout", "search", "preview", "subscriptions", "language", "archive",
+                "backoffice", "healthz"}
 
 
 def normalise(url: str) -> str:
@@ -55,6 +61,9 @@ class Writer:
         current = self._existing.get(old)
         if old in self._written:
             return current == new
+        if current is not None and current != new and current.startswith("/posts/") and db.session.scalar(
+                select(Post.id).where(Post.slug == current.removeprefix("/posts/"))) is not None:
+            return False  # it leads to a post that is still there: the first claim stays
         self._undo.setdefault(old, current)
         self._written.add(old)
         if current == new:
@@ -65,6 +74,21 @@ class Writer:
             db.session.execute(Redirect.__table__.update().where(Redirect.old_path == old).values(new_path=new))
         self._existing[old] = new
         return True
+
+    def moved(self, old: str, new: str) -> None:
+        """A post's address changed (a re-import after its slug changed in WordPress): the old one
+        answers 301 to the new, and every row that led to the old one leads there too (no chains)."""
+        from app.content import editing  # its redirect rows are ours too
+
+        editing._redirect(old.removeprefix("/posts/"), new.removeprefix("/posts/"))
+        editing._claim_path(new.removeprefix("/posts/"))
+        for key, value in list(self._existing.items()):
+            if value == old or key == old:
+                self._undo.setdefault(key, value)
+                self._existing[key] = new
+        self._undo.setdefault(old, None)
+        self._existing[old] = new
+        self._existing.pop(new, None)
 
     def commit(self) -> None:
         """The caller's transaction was committed: its addresses stay claimed."""
@@ -100,25 +124,31 @@ def find(path: str, query: str | None = None, *, guess: bool = True, readers_onl
     return target
 
 
-def _find(path: str, query: str | None = None, *, guess: bool = True) -> str | None:
-    key = normalise(path + ("?" + query if query else ""))
+def _find(path: str, query: str | None = None, *, guess: bool = True, suffix: bool = True) -> str | None:
+    """`suffix`: one …/feed/, …/page/2/ or …/comment-page-2/ may be taken off (one: a path of a
+    thousand "/feed" costs one lookup more, not a thousand)."""
+    key = normalise(_INDEX_PHP.sub("", path) or "/") + (normalise("/?" + query)[1:] if query else "")
     found = _exact(key)
     if found or "?" in key:
         return found
-    feed = _FEED.match(key)
-    if feed:  # …/feed/ is the feed of what … is: the site, a category or a post's comments
+    if suffix and (feed := _FEED.match(key)):  # …/feed/ is the feed of what … is
         base = feed.group(1)
-        target = (find(base, guess=guess) or (base if base.startswith(OURS) else None)) if base else "/"
+        target = (_find(base, guess=guess, suffix=False) or (base if base.startswith(OURS) else None)) \
+            if base else "/"
         return _feed_of(target)
-    paged = _PAGED.match(key)
-    if paged:
-        base = find(paged.group(1) or "/", guess=guess) or (paged.group(1) or "/")
+    if suffix and (paged := _PAGED.match(key)):
+        base = paged.group(1) or "/"
+        base = _find(base, guess=guess, suffix=False) or (base if base == "/" or base.startswith(OURS) else None)
+        if base is None:
+            return None
         return f"{base}?page={paged.group(2)}" if "?" not in base and not base.startswith("/posts/") else base
+    if suffix and (comments := _COMMENT_PAGE.match(key)):
+        return _find(comments.group(1) or "/", guess=guess, suffix=False)
     segments = [s for s in key.split("/") if s]
-    if guess and segments:
+    if guess and segments and segments[0] not in OWN_PREFIXES:
         last = segments[-1]
         found = _exact("/" + last)  # a post's WordPress slug under any permalink structure
-        if found is None and last.isdigit():
+        if found is None and last.isdigit() and (len(segments) == 1 or segments[0] == "archives"):
             found = _exact(f"/?p={last}")  # /archives/12
         if found and found.startswith("/posts/"):
             return found

@@ -40,12 +40,17 @@ class SourceComment:
 
 
 def _levels(comments: list[SourceComment], known_parents: dict[str, int], kind: str,
-            report: Report) -> list[list[SourceComment]]:
-    """Parents before children: level 0 are the comments whose parent is stored already (or none)."""
+            report: Report, elsewhere: set[str] = frozenset()) -> list[list[SourceComment]]:
+    """Parents before children, each level in date order: level 0 are the comments whose parent is
+    stored already (or none). `elsewhere`: ids the import stored on other posts."""
     by_id = {c.source_id: c for c in comments}
     for c in comments:
         parent = c.parent_id
-        if parent == c.source_id:
+        if parent is not None and parent not in known_parents and parent not in by_id and parent in elsewhere:
+            report.warn(kind, c.source_id, f"its parent {parent} is a comment of another post: now a top-level "
+                                           "comment")
+            c.parent_id = None
+        elif parent == c.source_id:
             report.warn(kind, c.source_id, "it names itself as its parent: now a top-level comment")
             c.parent_id = None
         elif parent is not None and parent not in known_parents and parent not in by_id:
@@ -64,7 +69,7 @@ def _levels(comments: list[SourceComment], known_parents: dict[str, int], kind: 
             placed += len(level)
             level = [child for c in level for child in children.get(c.source_id, ())]
         if placed == len(comments):
-            return levels
+            return [sorted(level, key=lambda c: (c.created_at, c.source_id)) for level in levels]
         reached = {c.source_id for level in levels for c in level}
         cut = next(c for c in comments if c.source_id not in reached)  # parents pointing at each other
         report.warn(kind, cut.source_id, "its parents form a loop: now a top-level comment")
@@ -118,13 +123,14 @@ def store(post: Post, comments: list[SourceComment], *, ledger: Ledger, secret: 
             seen.add(c.parent_id)
             c.parent_id = skipped[c.parent_id]
     earlier = {known[c.parent_id].target_id: c.parent_id for c in keep if c.parent_id and c.parent_id in known}
-    if earlier:  # replies to comments an earlier run stored
+    if earlier:  # replies to comments an earlier run stored: of this post only (an export may name any id)
         for row in db.session.execute(select(Comment.id, Comment.root_id, Comment.depth)
-                                      .where(Comment.id.in_(list(earlier)))):
+                                      .where(Comment.id.in_(list(earlier)), Comment.post_id == post.id)):
             stored[earlier[row.id]] = (row.id, row.root_id, row.depth)
     states = _states(keep)
     created = []
-    for level in _levels(keep, {s: v[0] for s, v in stored.items()}, kind, report):
+    elsewhere = {c.parent_id for c in keep if c.parent_id in known and c.parent_id not in stored}
+    for level in _levels(keep, {s: v[0] for s, v in stored.items()}, kind, report, elsewhere):
         rows, level_states = [], []
         for c in level:
             parent = stored.get(c.parent_id) if c.parent_id else None

@@ -81,7 +81,7 @@ def parse_date(gmt: str, local: str, tz: ZoneInfo) -> datetime | None:
         if value and value != ZERO_DATE:
             try:
                 return datetime.strptime(value.strip(), "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone).astimezone(UTC)
-            except ValueError:
+            except (ValueError, OverflowError):  # not a date, or one no time zone can hold (0001-01-01 00:30)
                 continue
     return None
 
@@ -96,7 +96,8 @@ class WordPressImport:
         self.site = site
         self.ledger = Ledger(site.origin)
         self.links = old_links.Writer(site.origin)
-        self.hosts = {urlsplit(u).netloc.lower() for u in (site.link, site.base_site_url, site.base_blog_url) if u}
+        self.hosts = {_bare(urlsplit(u).hostname or "") for u in (site.link, site.base_site_url, site.base_blog_url)
+                      if u}
         self.attachments: dict[str, str] = site.attachments
         self.media_cache: dict[str, str | None] = {}
         self._authors(site.authors)
@@ -214,6 +215,8 @@ class WordPressImport:
             self.links.add(f"/?tag={term.slug}", f"/tag/{tag.slug}")
         for user_login, user in self.users.items():
             self.links.add(f"/author/{user_login}", f"/author/{user.username}")
+        for author_id, user in self.user_ids.items():
+            self.links.add(f"/?author={author_id}", f"/author/{user.username}")
         db.session.commit()
 
     def _category(self, term: wxr.Term) -> Category:
@@ -285,7 +288,7 @@ class WordPressImport:
             db.session.commit()
             self.links.commit()
             outbox.settle()  # this transaction's index task is done with (the import applies them at its end)
-        except (SQLAlchemyError, markup.RenderError, ValueError) as exc:
+        except (SQLAlchemyError, markup.RenderError, ValueError, RecursionError, OverflowError, OSError) as exc:
             db.session.rollback()
             self.ledger.forget_pending()
             self.links.rollback()
@@ -340,7 +343,8 @@ class WordPressImport:
             self.report.skip("post", item.id, "changed in Dialog since its import (--force overwrites)")
             self._comments(post, item)
             return
-        if post is not None and entry.checksum == source:
+        forced = self.options.force and entry is not None and post is not None and post.version != entry.version
+        if post is not None and entry.checksum == source and not forced:
             self.report.unchanged["post"] += 1
             self._comments(post, item)
             self._post_links(item, post)
@@ -367,6 +371,8 @@ class WordPressImport:
                 status = PostStatus.SCHEDULED if published_at > now else PostStatus.PUBLISHED
         new = post is None
         slug = self._slug(item, title, Post, post.id if post else None)
+        if not new and post.slug != slug:  # the slug changed there (or here, and --force): the old address follows
+            self.links.moved(f"/posts/{post.slug}", f"/posts/{slug}")
         if new:
             post = Post(author_id=self._author_of(item).id)
         before = readers_text(post)
@@ -469,8 +475,6 @@ class WordPressImport:
     def _comments(self, post: Post, item: wxr.Item) -> None:
         readers, mentions = [], []
         known = self.ledger.known("comment")
-        author_emails = {u.email.lower(): u for u in self.users.values() if u.email}
-        post_author = next((u for u in self.users.values() if u.id == post.author_id), None)
         for c in item.comments:
             if not c.id:
                 self.report.skip("comment", "?", "a comment without an id", f"on post {item.id}")
@@ -489,12 +493,8 @@ class WordPressImport:
             if created is None:
                 self.report.warn("comment", c.id, f"invalid date {c.date_gmt or c.date!r}: dated like its post")
                 created = post.published_at or self.options.now()
+            # Only WordPress's own account link makes a staff comment: a guest may type any address.
             staff = self.user_ids.get(c.user_id) if c.user_id not in ("", "0") else None
-            if staff is None and c.email and c.email.lower() in author_emails:
-                staff = author_emails[c.email.lower()]
-            if staff is None and post_author is not None and post_author.email and \
-                    c.email.lower() == post_author.email.lower():
-                staff = post_author
             body_md, body_html, error = c.prepared or workers.comment(c.content, self.options.internal_hosts)
             readers.append(threads.SourceComment(
                 source_id=c.id, parent_id=c.parent if c.parent not in ("", "0") else None,
@@ -527,7 +527,7 @@ class WordPressImport:
 
     def _is_old_upload(self, url: str) -> bool:
         parts = urlsplit(url)
-        return "/wp-content/uploads/" in parts.path and (not parts.netloc or parts.netloc.lower() in self.hosts)
+        return "/wp-content/uploads/" in parts.path and (not parts.netloc or _bare(parts.hostname or "") in self.hosts)
 
     def _media(self, url: str) -> str | None:
         """Our address of an image of the old site's uploads, copied from `--media` (None: not there)."""
@@ -567,6 +567,10 @@ class WordPressImport:
         if not getattr(upload, "reused", False):
             self.report.created["image"] += 1
         return f"/uploads/{upload.name}"
+
+
+def _bare(host: str) -> str:
+    return host.lower().rstrip(".").removeprefix("www.")
 
 
 def _post_checksum(item: wxr.Item) -> str:

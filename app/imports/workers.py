@@ -36,7 +36,10 @@ def _start() -> None:
 
 def comment(content: str, internal_hosts: tuple[str, ...]) -> tuple[str, str | None, str | None]:
     """A WordPress comment's text → (Markdown, rendered HTML or None, the reason it cannot be rendered)."""
-    body_md = wp_content.comment_to_markdown(content)
+    try:
+        body_md = wp_content.comment_to_markdown(content)
+    except RecursionError:  # markdownify recurses per element: hundreds of nested tags
+        return content, None, "nested too deeply"
     try:
         return body_md, markup.render_comment(body_md, internal_hosts), None
     except markup.RenderError as exc:
@@ -45,7 +48,10 @@ def comment(content: str, internal_hosts: tuple[str, ...]) -> tuple[str, str | N
 
 def post(content: str, attachments: dict[str, str], internal_hosts: tuple[str, ...]):
     """A post's or page's content → (Converted, markup.Rendered or None, the reason it cannot be rendered)."""
-    converted = wp_content.post_to_markdown(content, attachments=attachments)
+    try:
+        converted = wp_content.post_to_markdown(content, attachments=attachments)
+    except RecursionError:  # markdownify recurses per element: hundreds of nested tags
+        return wp_content.Converted(""), None, "nested too deeply"
     try:
         return converted, markup.render_post(converted.markdown, internal_hosts), None
     except markup.RenderError as exc:

@@ -10,6 +10,7 @@ import html
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
@@ -42,8 +43,11 @@ class Site:
 
     @property
     def origin(self) -> str:
-        """What tells this blog's ids apart from another's: its address."""
-        return "wordpress:" + (self.base_blog_url or self.base_site_url or self.link).rstrip("/")
+        """What tells this blog's ids apart from another's: its address without scheme and "www."
+        (an export taken after the blog moved to https is the same blog)."""
+        parts = urlsplit(self.base_blog_url or self.base_site_url or self.link)
+        host = (parts.hostname or "").lower().removeprefix("www.")
+        return "wordpress:" + host + parts.path.rstrip("/")
 
 
 @dataclass

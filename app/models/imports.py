@@ -12,7 +12,7 @@ from app.models.types import UTCDateTime, utcnow
 
 class ImportedItem(db.Model):
     """One item of an export and the row it became (a post, page, comment, account, category, tag
-    or image). `origin` names the source ("wordpress:https://alt.example.de", "disqus:forum"), so
+    or image). `origin` names the source ("wordpress:alt.example.de", "disqus:forum"), so
     two blogs' id 12 stay apart."""
 
     __tablename__ = "imported_items"

@@ -51,7 +51,8 @@ def answer_404():
     if request.method not in ("GET", "HEAD"):
         return None
     path = request.path
-    target = _target(path, None, guess=False)
+    routing = old_links.routing_query(request.args) if path == "/index.php" else None  # /index.php?p=12
+    target = _target(path, routing.removeprefix("/?") if routing else None, guess=False)
     if target is None and request.url_rule is None and path.endswith("/") and path != "/" \
             and _routes(path.rstrip("/")):
         query = request.query_string.decode("latin-1")
