@@ -290,11 +290,10 @@ def test_wpautop_and_shortcodes_by_hand():
     ("Preis: 5 € & mehr = gut | sehr", "Preis: 5 € &amp; mehr = gut | sehr"),
     ("a_b_c [x] `y` > z", "a_b_c [x] `y` &gt; z"),
 ])
-def test_comment_text_shows_as_written_in_wordpress(app, text, shown):
+def test_comment_text_shows_as_written_in_wordpress(text, shown):
     from app import markup
 
-    with app.app_context():
-        html = markup.render_comment(wp_content.comment_to_markdown(text))
+    html = markup.render_comment(wp_content.comment_to_markdown(text))
     assert markup.plain_text(html) == markup.plain_text(f"<p>{shown}</p>")
     assert "\\" not in html
 
