@@ -42,6 +42,8 @@ OLD_TO_NEW = [
     ("/der-neue-router-ist-da/feed/", f"{ROUTER}/comments.atom"),
     ("/category/technik/feed/", "/category/technik/feed.atom"),
     ("/page/2/", "/?page=2"),
+    ("/2023/05/", "/archive/2023/5/"),  # WordPress's month archive
+    ("/2023", "/archive/"),
     ("/?s=router", "/search?q=router"),
 ]
 

@@ -22,6 +22,7 @@ ROUTING_KEYS = ("p", "page_id", "cat", "tag", "author", "attachment_id", "m")
 _FEED = re.compile(r"^(.*?)/feed(?:/(?:rss2?|atom|rdf))?$")
 _PAGED = re.compile(r"^(.*?)/page/(\d{1,6})$")
 _COMMENT_PAGE = re.compile(r"^(.*?)/comment-page-\d{1,6}$")  # WordPress's paged comments
+_DATE_ARCHIVE = re.compile(r"^/((?:19|20)\d\d)(?:/(0[1-9]|1[0-2]))?(?:/\d\d)?$")  # /2019/05/ (and /2019/05/03/)
 _INDEX_PHP = re.compile(r"^/index\.php(?=/|$)")  # permalinks "with PATHINFO", and /index.php?p=12
 # Our own first path segments: a number at the end of these is never an old WordPress id.
 OWN_PREFIXES = {"posts", "uploads", "static", "admin", "moderation", "editor",
@@ -144,6 +145,9 @@ def _find(path: str, query: str | None = None, *, guess: bool = True, suffix: bo
         return f"{base}?page={paged.group(2)}" if "?" not in base and not base.startswith("/posts/") else base
     if suffix and (comments := _COMMENT_PAGE.match(key)):
         return _find(comments.group(1) or "/", guess=guess, suffix=False)
+    if guess and (archive := _DATE_ARCHIVE.match(key)):  # WordPress's date archives: ours by month
+        year, month = archive.groups()
+        return f"/archive/{year}/{int(month)}/" if month else "/archive/"
     segments = [s for s in key.split("/") if s]
     if guess and segments and segments[0] not in OWN_PREFIXES:
         last = segments[-1]
