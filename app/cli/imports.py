@@ -3,6 +3,7 @@
 import sys
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from flask import current_app
@@ -10,6 +11,7 @@ from flask.cli import AppGroup
 
 from app import outbox
 from app.cli.posts import _is_reserved
+from app.cli.search import rebuild_with_progress
 from app.i18n import site_timezone
 from app.imports import disqus, old_links, wordpress, wxr
 from app.imports.report import Report
@@ -78,21 +80,16 @@ def _index(report: Report) -> None:
     info = index.status()
     if imported > REBUILD_ABOVE or not info.get("available") or info.get("pending"):
         up_to = outbox.last_task_id()
-        with click.progressbar(length=1, label="Indexing", file=sys.stderr) as bar:
-            def progress(done: int, total: int) -> None:
-                bar.length = max(total, 1)
-                bar.update(done - bar.pos)
-
-            config, key = current_app.config, "SEARCH_REBUILD_MEMORY_MB"
-            before = config.get(key)
-            config[key] = min(int(before or INDEX_MEMORY_MB), INDEX_MEMORY_MB)
-            try:
-                summary = index.rebuild(progress)
-            finally:
-                if before is None:
-                    config.pop(key)
-                else:
-                    config[key] = before
+        config, key = current_app.config, "SEARCH_REBUILD_MEMORY_MB"
+        before = config.get(key)
+        config[key] = min(int(before or INDEX_MEMORY_MB), INDEX_MEMORY_MB)
+        try:
+            summary = rebuild_with_progress(file=sys.stderr)
+        finally:
+            if before is None:
+                config.pop(key)
+            else:
+                config[key] = before
         outbox.covered_by_rebuild(up_to)
         click.echo(f"Search index built in {time.monotonic() - started:.1f} s ({summary.documents:,} documents).")
         return
@@ -150,8 +147,6 @@ def import_disqus(file: Path, map_url, no_index):
 def _zone(name: str | None):
     if not name:
         return site_timezone()
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

@@ -7,20 +7,25 @@ from app import outbox
 search = AppGroup("search", help="The full-text search index.")
 
 
-@search.command("rebuild")
-def rebuild():
-    """Build the search index from the database (the live index keeps answering meanwhile)."""
+def rebuild_with_progress(**bar_options):
+    """`index.rebuild` with a progress bar (also after a large import: app/cli/imports.py)."""
     from app.search import index
 
-    with click.progressbar(length=1, label="Indexing", show_pos=True) as bar:
+    with click.progressbar(length=1, label="Indexing", show_pos=True, **bar_options) as bar:
         def progress(done: int, total: int) -> None:
             bar.length = max(total, 1)
             bar.update(done - bar.pos)
 
         try:
-            summary = index.rebuild(progress)
+            return index.rebuild(progress)
         except index.RebuildRunning as exc:
             raise click.ClickException(str(exc)) from None
+
+
+@search.command("rebuild")
+def rebuild():
+    """Build the search index from the database (the live index keeps answering meanwhile)."""
+    summary = rebuild_with_progress()
     click.echo(f"Indexed {summary.posts:,} posts and {summary.comments:,} approved comments for readers, "
                f"{summary.staff_comments:,} comments for staff: {summary.documents:,} documents in "
                f"{summary.seconds:.1f} s ({summary.per_second:,.0f} per second), "

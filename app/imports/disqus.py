@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
-from xml.etree.ElementTree import ParseError
 
-from defusedxml import DefusedXmlException
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -29,7 +27,7 @@ from app.extensions import db
 from app.imports import old_links, threads, workers
 from app.imports.ledger import Ledger
 from app.imports.report import Report, reason_of
-from app.imports.wxr import ExportError, _events, _parse_error, check_not_empty
+from app.imports.wxr import ExportError, checked_events
 from app.models import CommentStatus, ImportedItem, Post, Redirect, User
 
 NS = "{http://disqus.com}"
@@ -65,11 +63,6 @@ def _text(element, name: str) -> str:
     return (child.text or "").strip() if child is not None and child.text else ""
 
 
-def _bare(host: str) -> str:
-    host = host.lower().rstrip(".")
-    return host.removeprefix("www.")
-
-
 def _date(value: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -88,30 +81,22 @@ class DisqusImport:
     def _parse(self, handle) -> None:
         """Hand each <thread> and <post> under the root to `handle` (a <post>'s own `<thread dsq:id>`
         reference is part of the post, not a thread)."""
-        check_not_empty(self.path)
-        try:
-            depth = 0
-            for event, element in _events(self.path, events=("start", "end"), on_read=self.progress):
-                if event == "start":
-                    if depth == 0 and element.tag != NS + "disqus":
-                        raise ExportError(f"This is not a Disqus export: the file starts with <{element.tag}>, "
-                                          "not <disqus>. (A WordPress export? Use `import wordpress`.)")
-                    depth += 1
-                    continue
-                depth -= 1
-                if depth == 1 and element.tag in (NS + "thread", NS + "post") and element.get(DSQ) is not None:
-                    handle(element)
-                    element.clear()
-        except DefusedXmlException as exc:
-            raise ExportError("The file declares XML entities (an entity-expansion bomb or an external "
-                              f"entity?); refused, nothing imported. ({type(exc).__name__})") from None
-        except ParseError as exc:
-            raise ExportError(_parse_error(exc)) from None
+        depth = 0
+        for event, element in checked_events(self.path, events=("start", "end"), on_read=self.progress):
+            if event == "start":
+                if depth == 0 and element.tag != NS + "disqus":
+                    raise ExportError(f"This is not a Disqus export: the file starts with <{element.tag}>, "
+                                      "not <disqus>. (A WordPress export? Use `import wordpress`.)")
+                depth += 1
+                continue
+            depth -= 1
+            if depth == 1 and element.tag in (NS + "thread", NS + "post") and element.get(DSQ) is not None:
+                handle(element)
+                element.clear()
 
     def run(self) -> Report:
         threads_by_id: dict[str, _Thread] = {}
         forum = []
-        self.progress_total = 0
 
         def first_pass(element) -> None:
             if element.tag == NS + "thread" and element.find(NS + "link") is not None:
@@ -248,9 +233,9 @@ class DisqusImport:
         if not hasattr(self, "_hosts"):
             origins = db.session.scalars(select(Redirect.origin).where(Redirect.origin.startswith("wordpress:"))
                                          .distinct())
-            self._hosts = {_bare(o.removeprefix("wordpress:").split("/")[0]) for o in origins}
-            self._hosts |= {_bare(h) for h in self.internal_hosts if h}
-        return not host or _bare(host) in self._hosts
+            self._hosts = {old_links.bare_host(o.removeprefix("wordpress:").split("/")[0]) for o in origins}
+            self._hosts |= {old_links.bare_host(h) for h in self.internal_hosts if h}
+        return not host or old_links.bare_host(host) in self._hosts
 
     def _post_for(self, link: str) -> int | None:
         parts = urlsplit(link)

@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from sqlalchemy import select
 
+from app.content import editing
 from app.extensions import db
 from app.models import Comment, ImportedItem, Post, Redirect, utcnow
 
@@ -37,6 +38,11 @@ def normalise(url: str) -> str:
     path = "/" + "/".join(segment for segment in path.split("/") if segment)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k in ROUTING_KEYS]
     return path + ("?" + urlencode(sorted(query)) if query else "")
+
+
+def bare_host(host: str) -> str:
+    """A host as the same site answers under it: lower case, no "www.", no trailing dot."""
+    return host.lower().rstrip(".").removeprefix("www.")
 
 
 def routing_query(args) -> str | None:
@@ -79,8 +85,6 @@ class Writer:
     def moved(self, old: str, new: str) -> None:
         """A post's address changed (a re-import after its slug changed in WordPress): the old one
         answers 301 to the new, and every row that led to the old one leads there too (no chains)."""
-        from app.content import editing  # its redirect rows are ours too
-
         editing._redirect(old.removeprefix("/posts/"), new.removeprefix("/posts/"))
         editing._claim_path(new.removeprefix("/posts/"))
         for key, value in list(self._existing.items()):

@@ -103,7 +103,6 @@ def store(post: Post, comments: list[SourceComment], *, ledger: Ledger, secret: 
     if not new:
         return []
     stored: dict[str, tuple[int, int, int]] = {}  # source id → (id, root id, depth)
-    rendered: dict[str, str] = {}
     keep = []
     for c in new:
         if c.body_html is None and c.render_error is None:
@@ -114,9 +113,8 @@ def store(post: Post, comments: list[SourceComment], *, ledger: Ledger, secret: 
         if c.render_error is not None:
             report.skip(kind, c.source_id, "its text cannot be formatted", c.render_error)
         else:
-            rendered[c.source_id] = c.body_html
             keep.append(c)
-    skipped = {c.source_id: c.parent_id for c in new if c.source_id not in rendered}
+    skipped = {c.source_id: c.parent_id for c in new if c.render_error is not None}
     for c in keep:  # a reply to a skipped comment answers that comment's parent instead
         seen = set()
         while c.parent_id in skipped and c.parent_id not in seen:
@@ -141,7 +139,7 @@ def store(post: Post, comments: list[SourceComment], *, ledger: Ledger, secret: 
                 "author_email": c.email.strip().lower()[:EMAIL_MAX],
                 "author_url": c.url.strip()[:URL_MAX] or None,
                 "user_id": c.user.id if c.user else None, "lang": post.lang, "body_md": c.body_md,
-                "body_html": rendered[c.source_id], "is_official": bool(c.user and parent and c.parent_id in states
+                "body_html": c.body_html, "is_official": bool(c.user and parent and c.parent_id in states
                                                                      and states[c.parent_id].response_status),
                 "ip_hash": hash_ip(c.ip.strip() or None, secret), "created_at": c.created_at,
             })

@@ -96,8 +96,8 @@ class WordPressImport:
         self.site = site
         self.ledger = Ledger(site.origin)
         self.links = old_links.Writer(site.origin)
-        self.hosts = {_bare(urlsplit(u).hostname or "") for u in (site.link, site.base_site_url, site.base_blog_url)
-                      if u}
+        self.hosts = {old_links.bare_host(urlsplit(u).hostname or "")
+                      for u in (site.link, site.base_site_url, site.base_blog_url) if u}
         self.attachments: dict[str, str] = site.attachments
         self.media_cache: dict[str, str | None] = {}
         self._authors(site.authors)
@@ -300,7 +300,7 @@ class WordPressImport:
         title = " ".join(item.title.split())
         if not title:
             words = markup.plain_text(converted_text).split()[:8]
-            title = " ".join(words) + (" …" if words else "") if words else f"Ohne Titel ({item.id})"
+            title = " ".join(words) + " …" if words else f"Ohne Titel ({item.id})"
             self.report.warn(item.type, item.id, f"no title: now {title!r}")
         return title[:TITLE_MAX]
 
@@ -396,8 +396,8 @@ class WordPressImport:
         editing.record_revision(post, None, "import", now=now)
         self.ledger.remember("post", item.id, post.id, source, post.version)
         (self.report.created if new else self.report.updated)["post"] += 1
-        if status != PostStatus.PUBLISHED:
-            self.report.created[f"post:{status}"] += 1 if new else 0
+        if new and status != PostStatus.PUBLISHED:
+            self.report.created[f"post:{status}"] += 1
         self._post_links(item, post)
         outbox.index(posts=[post.id], urgent=False)
         self._comments(post, item)
@@ -527,7 +527,8 @@ class WordPressImport:
 
     def _is_old_upload(self, url: str) -> bool:
         parts = urlsplit(url)
-        return "/wp-content/uploads/" in parts.path and (not parts.netloc or _bare(parts.hostname or "") in self.hosts)
+        return "/wp-content/uploads/" in parts.path and (
+            not parts.netloc or old_links.bare_host(parts.hostname or "") in self.hosts)
 
     def _media(self, url: str) -> str | None:
         """Our address of an image of the old site's uploads, copied from `--media` (None: not there)."""
@@ -567,10 +568,6 @@ class WordPressImport:
         if not getattr(upload, "reused", False):
             self.report.created["image"] += 1
         return f"/uploads/{upload.name}"
-
-
-def _bare(host: str) -> str:
-    return host.lower().rstrip(".").removeprefix("www.")
 
 
 def _post_checksum(item: wxr.Item) -> str:

@@ -119,7 +119,7 @@ def expand_shortcodes(text: str, attachments: dict[str, str]) -> str:
         return f'<p><a href="{escape(url)}">{escape(url)}</a></p>\n\n' if url.startswith(("http://", "https://")) \
             else ""
 
-    return _SHORTCODE.sub(expand, text) + ""
+    return _SHORTCODE.sub(expand, text)
 
 
 def _is_nested_list(node: Tag) -> bool:
@@ -214,7 +214,6 @@ def comment_to_markdown(html: str) -> str:
     if "<" not in html and "&" not in html:  # the common case: plain text, no parser needed
         return "\n\n".join(_escape_plain(p[3:-4]) for p in text.split("\n\n"))
     soup = BeautifulSoup(text, "html.parser")
-    _defuse_links(soup)
     for image in soup.find_all("img"):  # comments show no images: a link to it instead
         link = soup.new_tag("a", href=image.get("src", ""))
         link.string = image.get("alt") or image.get("src", "")

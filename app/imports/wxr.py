@@ -16,6 +16,8 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
+from app.imports import old_links
+
 KNOWN_VERSIONS = ("1.0", "1.1", "1.2")
 _WP_NAMESPACE = re.compile(r"^http://wordpress\.org/export/(\d+\.\d+)/$")
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
@@ -46,8 +48,7 @@ class Site:
         """What tells this blog's ids apart from another's: its address without scheme and "www."
         (an export taken after the blog moved to https is the same blog)."""
         parts = urlsplit(self.base_blog_url or self.base_site_url or self.link)
-        host = (parts.hostname or "").lower().removeprefix("www.")
-        return "wordpress:" + host + parts.path.rstrip("/")
+        return "wordpress:" + old_links.bare_host(parts.hostname or "") + parts.path.rstrip("/")
 
 
 @dataclass
@@ -128,6 +129,21 @@ def _events(path, events=("start-ns", "end"), on_read=None):
                              forbid_external=True)
 
 
+def checked_events(path, events, on_read=None):
+    """`iterparse`'s events of an export (WordPress or Disqus); what makes the file unreadable is an
+    `ExportError` in words for the person running the import."""
+    check_not_empty(path)
+    try:
+        yield from _events(path, events=events, on_read=on_read)
+    except DefusedXmlException as exc:
+        raise ExportError("The file declares XML entities (an entity-expansion bomb or an external "
+                          f"entity?); refused, nothing imported. ({type(exc).__name__})") from None
+    except ParseError as exc:
+        raise ExportError(_parse_error(exc)) from None
+    except OSError as exc:
+        raise ExportError(f"The file cannot be read: {exc.strerror or exc}") from None
+
+
 def _text(element: Element | None, name: str) -> str:
     child = element.find(name) if element is not None else None
     return (child.text or "").strip() if child is not None and child.text else ""
@@ -155,62 +171,53 @@ def check_not_empty(path) -> None:
 
 def scan(path) -> Site:
     """Check the whole file and read what comes before the items; `ExportError` if it cannot be imported."""
-    check_not_empty(path)
     site, wp, root_seen = Site(), None, False
-    try:
-        for event, value in _events(path, events=("start-ns", "start", "end")):
-            if event == "start-ns":
-                match = _WP_NAMESPACE.match(value[1])
-                if match and wp is None:
-                    wp = "{" + value[1] + "}"
-                    site.version = match.group(1)
-                continue
-            if event == "start":
-                if not root_seen:
-                    root_seen = True
-                    if value.tag != "rss":
-                        raise ExportError(f"This is not a WordPress export: the file starts with <{value.tag}>, "
-                                          "not <rss>. (A Disqus export? Use `import disqus`.)")
-                    if wp is None:
-                        raise ExportError("This is not a WordPress export: the wp: namespace is missing.")
-                    if site.version not in KNOWN_VERSIONS:
-                        raise ExportError(f"WXR version {site.version} is not one this importer knows "
-                                          f"({', '.join(KNOWN_VERSIONS)}; WordPress 3.x to 6.x).")
-                continue
-            tag, element = value.tag, value
-            if tag == wp + "comment":
-                site.comments += 1
-            elif tag == "item":
-                site.items += 1
-                if _text(element, wp + "post_type") == "attachment":  # galleries name them by id
-                    site.attachments[_text(element, wp + "post_id")] = _text(element, wp + "attachment_url")
-                element.clear()
-            elif tag == wp + "author":
-                site.authors.append(Author(
-                    id=_text(element, wp + "author_id"), login=_text(element, wp + "author_login"),
-                    email=_text(element, wp + "author_email"),
-                    display_name=_name(element, wp + "author_display_name")))
-            elif tag == wp + "category":
-                site.categories.append(Term(
-                    id=_text(element, wp + "term_id"), slug=_text(element, wp + "category_nicename"),
-                    name=_name(element, wp + "cat_name"), parent=_text(element, wp + "category_parent"),
-                    description=_text(element, wp + "category_description")))
-            elif tag == wp + "tag":
-                site.tags.append(Term(id=_text(element, wp + "term_id"), slug=_text(element, wp + "tag_slug"),
-                                      name=_name(element, wp + "tag_name"),
-                                      description=_text(element, wp + "tag_description")))
-            elif tag == "channel":
-                site.title, site.link = _text(element, "title"), _text(element, "link")
-                site.language = _text(element, "language")
-                site.base_site_url = _text(element, wp + "base_site_url")
-                site.base_blog_url = _text(element, wp + "base_blog_url")
-    except DefusedXmlException as exc:
-        raise ExportError("The file declares XML entities (an entity-expansion bomb or an external "
-                          f"entity?); refused, nothing imported. ({type(exc).__name__})") from None
-    except ParseError as exc:
-        raise ExportError(_parse_error(exc)) from None
-    except OSError as exc:
-        raise ExportError(f"The file cannot be read: {exc.strerror or exc}") from None
+    for event, value in checked_events(path, events=("start-ns", "start", "end")):
+        if event == "start-ns":
+            match = _WP_NAMESPACE.match(value[1])
+            if match and wp is None:
+                wp = "{" + value[1] + "}"
+                site.version = match.group(1)
+            continue
+        if event == "start":
+            if not root_seen:
+                root_seen = True
+                if value.tag != "rss":
+                    raise ExportError(f"This is not a WordPress export: the file starts with <{value.tag}>, "
+                                      "not <rss>. (A Disqus export? Use `import disqus`.)")
+                if wp is None:
+                    raise ExportError("This is not a WordPress export: the wp: namespace is missing.")
+                if site.version not in KNOWN_VERSIONS:
+                    raise ExportError(f"WXR version {site.version} is not one this importer knows "
+                                      f"({', '.join(KNOWN_VERSIONS)}; WordPress 3.x to 6.x).")
+            continue
+        tag, element = value.tag, value
+        if tag == wp + "comment":
+            site.comments += 1
+        elif tag == "item":
+            site.items += 1
+            if _text(element, wp + "post_type") == "attachment":  # galleries name them by id
+                site.attachments[_text(element, wp + "post_id")] = _text(element, wp + "attachment_url")
+            element.clear()
+        elif tag == wp + "author":
+            site.authors.append(Author(
+                id=_text(element, wp + "author_id"), login=_text(element, wp + "author_login"),
+                email=_text(element, wp + "author_email"),
+                display_name=_name(element, wp + "author_display_name")))
+        elif tag == wp + "category":
+            site.categories.append(Term(
+                id=_text(element, wp + "term_id"), slug=_text(element, wp + "category_nicename"),
+                name=_name(element, wp + "cat_name"), parent=_text(element, wp + "category_parent"),
+                description=_text(element, wp + "category_description")))
+        elif tag == wp + "tag":
+            site.tags.append(Term(id=_text(element, wp + "term_id"), slug=_text(element, wp + "tag_slug"),
+                                  name=_name(element, wp + "tag_name"),
+                                  description=_text(element, wp + "tag_description")))
+        elif tag == "channel":
+            site.title, site.link = _text(element, "title"), _text(element, "link")
+            site.language = _text(element, "language")
+            site.base_site_url = _text(element, wp + "base_site_url")
+            site.base_blog_url = _text(element, wp + "base_blog_url")
     if not root_seen:
         raise ExportError("The file is empty.")
     return site

@@ -199,3 +199,19 @@ def comment_server(tmp_path_factory):
     """
     with serving(tmp_path_factory.mktemp("e2e-comments-data"), WTF_CSRF_ENABLED=True) as served:
         yield served
+
+
+@pytest.fixture
+def contexts(browser):
+    """`contexts(**options)` opens a fresh German browser (own cookies); all are closed afterwards."""
+    opened: list[BrowserContext] = []
+
+    def open_context(**options) -> BrowserContext:
+        context = browser.new_context(locale="de-DE", **options)
+        context.set_default_timeout(10_000)
+        opened.append(context)
+        return context
+
+    yield open_context
+    for context in opened:
+        context.close()

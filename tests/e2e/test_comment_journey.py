@@ -10,7 +10,7 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from app import markup
@@ -42,22 +42,6 @@ def server(comment_server):
         assert db.session.scalar(select(Comment.id).where(Comment.post_id == post_id).limit(1)), \
             "the demo threads were not loaded"
     return base_url, app
-
-
-@pytest.fixture
-def contexts(browser: Browser):
-    """`contexts(**options)` opens a fresh German browser (own cookies); all are closed afterwards."""
-    opened: list[BrowserContext] = []
-
-    def open_context(**options) -> BrowserContext:
-        context = browser.new_context(locale="de-DE", **options)
-        context.set_default_timeout(10_000)
-        opened.append(context)
-        return context
-
-    yield open_context
-    for context in opened:
-        context.close()
 
 
 def shoot_comments(page: Page, directory, name: str) -> None:

@@ -19,22 +19,6 @@ from tests.e2e.conftest import serving
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "imports" / "wordpress-small.xml"
 
 
-@pytest.fixture
-def contexts(browser):
-    """`contexts(**options)`: a fresh German browser on the moved blog; all closed afterwards."""
-    opened = []
-
-    def open_context(base_url, **options):
-        context = browser.new_context(locale="de-DE", base_url=base_url, **options)
-        context.set_default_timeout(10_000)
-        opened.append(context)
-        return context
-
-    yield open_context
-    for context in opened:
-        context.close()
-
-
 @pytest.fixture(scope="module")
 def moved_blog(tmp_path_factory):
     with serving(tmp_path_factory.mktemp("e2e-moved")) as (base_url, app):
@@ -47,7 +31,7 @@ def test_an_old_link_with_a_comment_anchor_finds_the_answer(moved_blog, contexts
     base_url, app = moved_blog
     with app.app_context():
         answer = db.session.scalar(select(Comment).where(Comment.is_official.is_(True)))
-    page = contexts(base_url).new_page()
+    page = contexts(base_url=base_url).new_page()
 
     page.goto("/2023/05/03/der-neue-router-ist-da/#comment-103")
     page.wait_for_url(f"**/posts/der-neue-router-ist-da#comment-{answer.id}")
@@ -67,10 +51,10 @@ def test_an_old_link_with_a_comment_anchor_finds_the_answer(moved_blog, contexts
     expect(page.locator(".prose li li").first).to_have_text("analog")
     page.screenshot(path=str(screenshots_dir / "imported-post.png"), full_page=True)
 
-    dark = contexts(base_url, color_scheme="dark").new_page()
+    dark = contexts(base_url=base_url, color_scheme="dark").new_page()
     dark.goto("/posts/der-neue-router-ist-da")
     dark.screenshot(path=str(screenshots_dir / "imported-post-dark.png"), full_page=True)
-    phone = contexts(base_url, viewport={"width": 390, "height": 844}).new_page()
+    phone = contexts(base_url=base_url, viewport={"width": 390, "height": 844}).new_page()
     phone.goto("/category/router")
     expect(phone.locator(".kicker")).to_contain_text("Technik")  # the hierarchy came along
     phone.goto("/posts/der-neue-router-ist-da")
@@ -81,7 +65,7 @@ def test_an_old_link_with_a_comment_anchor_finds_the_answer(moved_blog, contexts
 
 def test_an_anchor_of_an_unknown_comment_stays_on_the_post(moved_blog, contexts):
     base_url, _app = moved_blog
-    page = contexts(base_url).new_page()
+    page = contexts(base_url=base_url).new_page()
     page.goto("/?p=12#comment-999999")
     page.wait_for_url("**/posts/der-neue-router-ist-da")
     expect(page.locator("h1")).to_have_text("Der neue Router ist da")
