@@ -114,7 +114,7 @@ def test_the_table_is_listed_and_follows_a_later_slug_change(imported, runner, c
         post = db.session.scalar(select(Post).where(Post.slug == "der-neue-router-ist-da"))
         from app.content import editing
 
-        editing._redirect(post.slug, "router-neu")  # what the editor does when a slug changes
+        editing.move_post_address(post.slug, "router-neu")  # what the editor does when a slug changes
         post.slug = "router-neu"
         db.session.commit()
     assert client.get("/?p=12").headers["Location"] == "/posts/router-neu?from=wordpress"  # no chain

@@ -358,8 +358,8 @@ def save(user: User, data: PostInput, settings: Settings, *, now: datetime, post
         else:
             _bump_version(post, loaded_version, data)
         if was_visible and old_slug != post.slug:
-            _redirect(old_slug, post.slug)
-        _claim_path(post.slug)
+            move_post_address(old_slug, post.slug)
+        claim_post_address(post.slug)
         record_revision(post, user, source, now=now)
         outbox.index(posts=[post.id])
         db.session.commit()
@@ -409,7 +409,7 @@ def post_path(slug: str) -> str:
     return f"/posts/{slug}"
 
 
-def _redirect(old_slug: str, new_slug: str) -> None:
+def move_post_address(old_slug: str, new_slug: str) -> None:
     """/posts/<old> answers 301 to /posts/<new>; older redirects to <old> follow along (no chains)."""
     old, new = post_path(old_slug), post_path(new_slug)
     db.session.execute(update(Redirect).where(Redirect.new_path == old).values(new_path=new)
@@ -421,7 +421,7 @@ def _redirect(old_slug: str, new_slug: str) -> None:
         existing.new_path = new
 
 
-def _claim_path(slug: str) -> None:
+def claim_post_address(slug: str) -> None:
     """A post that now lives at a path takes it back from a redirect (and a redirect never points at itself)."""
     path = post_path(slug)
     for stale in db.session.scalars(select(Redirect).where(or_(Redirect.old_path == path,

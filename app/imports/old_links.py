@@ -85,8 +85,8 @@ class Writer:
     def moved(self, old: str, new: str) -> None:
         """A post's address changed (a re-import after its slug changed in WordPress): the old one
         answers 301 to the new, and every row that led to the old one leads there too (no chains)."""
-        editing._redirect(old.removeprefix("/posts/"), new.removeprefix("/posts/"))
-        editing._claim_path(new.removeprefix("/posts/"))
+        editing.move_post_address(old.removeprefix("/posts/"), new.removeprefix("/posts/"))
+        editing.claim_post_address(new.removeprefix("/posts/"))
         for key, value in list(self._existing.items()):
             if value == old or key == old:
                 self._undo.setdefault(key, value)
