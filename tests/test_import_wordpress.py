@@ -220,6 +220,7 @@ def test_media_copies_images_into_the_library_and_rewrites_links(app, runner, tm
         assert "alt.example.de/wp-content" not in html and 'src="/uploads/' in html
         assert "alt.example.de/wp-content" not in _post("stoerung-in-koeln-behoben").body_html
     assert "image links still point at the old site" not in result.output
+    assert "attachments: 1 in the export, 1 images copied into the library" in result.output
 
 
 def test_imported_comments_reach_readers_search_and_the_queue(app, runner, client):

@@ -12,6 +12,7 @@ class Report:
     warnings: list[tuple[str, str, str]] = field(default_factory=list)  # imported, but changed: (kind, id, what)
     failed: list[tuple[str, str, str]] = field(default_factory=list)  # not imported because of an error
     remote_images: int = 0  # image links still pointing at the old site
+    attachments: int = 0  # attachment items in the export (their files come in with --media)
     skip_reasons: Counter = field(default_factory=Counter)  # (kind, reason) → items, for the summary
 
     def skip(self, kind: str, source_id: str, reason: str, detail: str = "") -> None:
@@ -49,6 +50,9 @@ class Report:
                          f"{self.unchanged[kind]} unchanged")
         for (kind, reason), count in sorted(self.skip_reasons.items()):
             lines.append(f"skipped {count} {kind}: {reason}")
+        if self.attachments:
+            lines.append(f"attachments: {self.attachments} in the export, {self.created['image']} images copied "
+                         "into the library")
         if self.remote_images:
             lines.append(f"{self.remote_images} image links still point at the old site (--media copies them)")
         return lines

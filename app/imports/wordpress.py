@@ -264,6 +264,7 @@ class WordPressImport:
     def _item(self, item: wxr.Item) -> None:
         kind = item.type
         if kind == "attachment":
+            self.report.attachments += 1
             copied = self._media(item.attachment_url) if item.attachment_url else None
             if copied:
                 self.links.add(f"/?attachment_id={item.id}", copied)
