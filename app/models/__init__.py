@@ -15,12 +15,16 @@ from app.models.content import LANGUAGES, Category, Page, Post, PostRevision, Po
 from app.models.imports import ImportedItem, Mention
 from app.models.outbox import OutboxMail, OutboxTask
 from app.models.site import AdminEvent, Setting, Upload
+from app.models.triage import ClassifierModel, CommenterKind, CommenterLevel, CommenterStatus
 from app.models.types import UTCDateTime, utcnow
 from app.models.user import LoginSession, Role, User
+from app.models.webhooks import WEBHOOK_EVENTS, Webhook, WebhookDelivery
 
 __all__ = [
-    "LANGUAGES", "AdminEvent", "CannedResponse", "Category", "Comment", "CommentRevision", "CommentStatus",
+    "LANGUAGES", "WEBHOOK_EVENTS", "AdminEvent", "ClassifierModel", "CommenterKind", "CommenterLevel",
+    "CommenterStatus", "CannedResponse", "Category", "Comment", "CommentRevision", "CommentStatus",
     "ImportedItem", "LoginSession", "Mention", "ModerationEvent", "OutboxMail", "OutboxTask", "Page", "Post",
     "PostRevision", "PostStatus", "Redirect", "Report", "ResponseStatus", "Role", "Setting", "StaffNote",
-    "Subscription", "Tag", "Topic", "UTCDateTime", "Upload", "User", "post_tags", "utcnow",
+    "Subscription", "Tag", "Topic", "UTCDateTime", "Upload", "User", "Webhook", "WebhookDelivery", "post_tags",
+    "utcnow",
 ]

@@ -89,6 +89,13 @@ class Comment(db.Model):
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     escalated_to: Mapped[str | None] = mapped_column(String(80))
     topic: Mapped[str | None] = mapped_column(String(16))
+    # The local classifier's view at arrival (app/moderation/classifier.py): a spam probability
+    # 0…1 and a suggested topic; None when no model was trained yet.
+    spam_score: Mapped[float | None] = mapped_column()
+    suggested_topic: Mapped[str | None] = mapped_column(String(16))
+    # Response-target notices sent once each (warning before the target breaks, and the breach).
+    target_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    target_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     flag_count: Mapped[int] = mapped_column(default=0)
     original_body_md: Mapped[str | None] = mapped_column(Text)  # the reader's words before a staff edit
     # A reader's edit of a published comment waits here for review; readers keep seeing body_html.

@@ -26,6 +26,8 @@ class OutboxMail(db.Model):
     # Set while a send is under way: a send interrupted after it may have reached the server is
     # never repeated blindly (`flask mail send-pending --retry-interrupted` does it on purpose).
     sending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Not sent before then: a moderator's decision can still be undone (the undo takes its mails back).
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The comment a notification quotes, so an erasure finds the mails that carry its words.
     comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="SET NULL"), index=True)
 
