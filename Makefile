@@ -19,6 +19,7 @@ run: setup
 	$(FLASK) posts import
 	$(FLASK) demo accounts
 	$(FLASK) demo comments
+	$(FLASK) demo canned
 	$(FLASK) search rebuild
 	@echo "Serving on http://$(HOST):$(PORT)"
 	$(FLASK) run --host $(HOST) --port $(PORT)

@@ -23,7 +23,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from app.extensions import db
 from app.models import OutboxMail, utcnow
@@ -76,7 +76,8 @@ def send_due(limit: int = 500, *, retry_interrupted: bool = False) -> tuple[int,
     _mark_interrupted(now, retry=retry_interrupted)
     candidates = db.session.scalars(
         select(OutboxMail).where(OutboxMail.sent_at.is_(None), OutboxMail.sending_since.is_(None),
-                                 OutboxMail.attempts < current_app.config["MAIL_MAX_ATTEMPTS"])
+                                 OutboxMail.attempts < current_app.config["MAIL_MAX_ATTEMPTS"],
+                                 or_(OutboxMail.not_before.is_(None), OutboxMail.not_before <= now))
         .order_by(OutboxMail.id).limit(limit)
     ).all()
     due = [m.id for m in candidates

@@ -88,7 +88,8 @@ def silent_smtp():
 def test_an_approval_never_waits_for_a_silent_mail_server(app, client, post, make, silent_smtp):
     from app.models import Subscription
 
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=silent_smtp, MAIL_TIMEOUT=3)
+    # No undo window: the approval's mail is due at once (else it waits out UNDO_SECONDS first).
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=silent_smtp, MAIL_TIMEOUT=3, UNDO_SECONDS=0)
     moderator(make, client)
     comment = add_comment(post, status=P, email="petra@example.org")
     db.session.add(Subscription(email="petra@example.org", comment_id=comment.id, confirmed_at=utcnow()))

@@ -48,6 +48,16 @@ def comments():
         click.echo("Demo comments exist already (or the demo posts are missing).")
 
 
+@demo.command("canned")
+def canned():
+    """Add the starter set of canned responses (German and English) that is missing; changed ones stay."""
+    from app.moderation.canned import install_starter_set
+
+    added = install_starter_set()
+    db.session.commit()
+    click.echo(f"Added {added} canned responses." if added else "The starter canned responses exist already.")
+
+
 @demo.command("generate")
 @click.option("--posts", "post_count", type=click.IntRange(0), default=100, show_default=True)
 @click.option("--comments-per-post", type=click.IntRange(0), default=10, show_default=True)

@@ -5,8 +5,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import CannedResponse
+from app.moderation.canned import PLACEHOLDERS, PlaceholderError, check
 from app.moderation.forms import ActionForm, CannedForm
-from app.moderation.routes import PLACEHOLDERS, bp, moderate
+from app.moderation.routes import bp, moderate
 
 
 @bp.route("/canned", methods=["GET", "POST"])
@@ -24,7 +25,7 @@ def canned_edit(response_id: int):
 def _save_or_show(editing: CannedResponse | None):
     """The list with the form: a new response (editing None) or changes to `editing`."""
     form = CannedForm(obj=editing)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _placeholders_known(form):
         response = editing or CannedResponse()
         form.populate_obj(response)
         response.title = response.title.strip()
@@ -36,6 +37,16 @@ def _save_or_show(editing: CannedResponse | None):
     status = 400 if form.is_submitted() else 200
     return render_template("moderation/canned.html", form=form, responses=responses, editing=editing,
                            placeholders=PLACEHOLDERS, delete_form=ActionForm()), status
+
+
+def _placeholders_known(form: CannedForm) -> bool:
+    """A response with a placeholder we cannot fill would be published literally: refused, with the known ones."""
+    try:
+        check(form.body_md.data)
+    except PlaceholderError as exc:
+        form.body_md.errors = [*form.body_md.errors, str(exc.message)]
+        return False
+    return True
 
 
 @bp.post("/canned/<int:response_id>/delete")

@@ -68,7 +68,7 @@ def test_moderator_approves_and_answers_in_one_step(staff_server, browser, scree
     item.locator("textarea").fill("Nein, das Passwort bleibt erhalten. Nur bei einem Werksreset müssen Sie es neu "
                                   "eintragen. – Ihr Sternwelle-Team")
     item.get_by_role("button", name="Freigeben und Antwort veröffentlichen").click()
-    expect(staff.locator(".flash-success")).to_contain_text("Tamara Ellerbrock")
+    expect(staff.locator(".toast")).to_contain_text("Tamara Ellerbrock")  # answered in place, no reload
     expect(staff.locator(f"#q-{comment_id}")).to_have_count(0)  # no longer pending
 
     reader.reload()
@@ -104,10 +104,13 @@ def test_keyboard_shortcuts(staff_server, browser, screenshots_dir):
     page.screenshot(path=str(screenshots_dir / "23-queue-shortcuts.png"))
     page.keyboard.press("Escape")
     expect(page.locator("#shortcuts-help")).to_be_hidden()
+    expect(first).to_have_class(re.compile(r"\bis-current\b"))  # the first is current from the start
     page.keyboard.press("j")
+    expect(page.locator(".queue-item").nth(1)).to_have_class(re.compile(r"\bis-current\b"))
+    page.keyboard.press("k")
     expect(first).to_have_class(re.compile(r"\bis-current\b"))
     page.keyboard.press("a")  # approve the focused comment
-    expect(page.locator(".flash-success")).to_be_visible()
+    expect(page.locator(".toast")).to_be_visible()
     with app.app_context():
         assert db.session.scalar(select(Comment.status).where(Comment.id == first_id)) == "approved"
 
