@@ -4,7 +4,7 @@ from flask.cli import AppGroup
 
 from app.moderation import digest as digests
 
-moderation = AppGroup("moderation", help="The moderation team: digests and privacy requests.")
+moderation = AppGroup("moderation", help="The moderation team: digests, privacy requests, the local classifier.")
 
 
 @moderation.command("digest")
@@ -41,3 +41,39 @@ def digest(dry_run):
     else:
         click.echo(f"Digests: {counts.get('sent', 0)} sent, {counts.get('queued', 0)} waiting in the outbox, "
                    f"{counts.get('nothing', 0)} with nothing to report, {counts.get('not_due', 0)} not due.")
+
+
+@moderation.command("train")
+@click.option("--min-samples", type=int, default=None,
+              help="Labelled comments needed per class (default 20); fewer: that model is not trained.")
+def train(min_samples):
+    """Train the local classifier (spam score, suggested topic) on the team's decisions, on this server."""
+    from app.moderation import classifier
+
+    result = classifier.train(min_samples=min_samples)
+    if result.busy:
+        raise click.ClickException("Another process is training the classifier right now; try again in a minute.")
+    for row in result.trained:
+        m = row.metrics
+        click.echo(f"{row.kind} model #{row.id}: {row.samples} comments, {m.get('seconds', 0)} s")
+        if row.kind == classifier.SPAM:
+            click.echo(f"  {m['spam']} spam, {m['not_spam']} not spam; held out {m.get('held_out', 0)}: "
+                       f"precision {m.get('precision', 0):.1%}, recall {m.get('recall', 0):.1%}, "
+                       f"F1 {m.get('f1', 0):.1%} (score ≥ 0.5)")
+            at = m.get("at_threshold") or {}
+            if at:
+                click.echo(f"  at the threshold {at['threshold']}: precision {at['precision']:.1%}, "
+                           f"recall {at['recall']:.1%}")
+        else:
+            per = ", ".join(f"{t} {n}" for t, n in m.get("per_topic", {}).items())
+            click.echo(f"  per topic: {per}; held out {m.get('held_out', 0)}: accuracy {m.get('accuracy', 0):.1%}, "
+                       f"macro-F1 {m.get('macro_f1', 0):.1%}")
+            recall = ", ".join(f"{t} {v:.0%}" for t, v in m.get("accuracy_per_topic", {}).items())
+            if recall:
+                click.echo(f"  recognised per topic: {recall}")
+            if m.get("left_out"):
+                click.echo(f"  left out (too few examples): {', '.join(m['left_out'])}")
+    for message in result.too_little.values():
+        click.secho(f"Too little data: {message}. Nothing stored for it.", fg="yellow", err=True)
+    if not result.ok:
+        raise SystemExit(1)

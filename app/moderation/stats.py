@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import Category, Comment, CommentStatus, ModerationEvent, Post, ResponseStatus, Topic, User
@@ -245,14 +246,26 @@ class Work:
     user_id: int
     name: str
     counts: dict[str, int]
+    first_answers: int = 0  # readers' comments this member answered first (answered in the window)
+    answer_median: float | None = None  # minutes from those comments to the first answer
 
     @property
     def total(self) -> int:
         return sum(self.counts.values())
 
+    @property
+    def decisions(self) -> int:
+        return sum(n for action, n in self.counts.items() if action != "reply")
+
+    @property
+    def answers(self) -> int:
+        return self.counts.get("reply", 0)
+
 
 def work_per_moderator(win: Window) -> list[Work]:
-    """Decisions and answers per staff member in the window, from the audit trail (most active first)."""
+    """Decisions and answers per staff member in the window, from the audit trail, and the median
+    time to first answer of the readers' comments each of them answered first (answered in the
+    window; the earliest answer from the team counts). Most active first; two queries."""
     rows = db.session.execute(
         select(ModerationEvent.actor_id, User.display_name, ModerationEvent.action, func.count())
         .join(User, User.id == ModerationEvent.actor_id)
@@ -264,6 +277,22 @@ def work_per_moderator(win: Window) -> list[Work]:
     for actor_id, name, action, n in rows:
         work = people.setdefault(actor_id, Work(actor_id, name, {a: 0 for a in WORK_ACTIONS}))
         work.counts[action] = n
+    answer = aliased(Comment)
+    first: dict[int, tuple] = {}  # question → (answer written, answerer, their name, minutes)
+    for question_id, created, answered, written, user_id, name in db.session.execute(
+            select(Comment.id, Comment.created_at, Comment.answered_at, answer.created_at, answer.user_id,
+                   User.display_name)
+            .join(answer, and_(answer.parent_id == Comment.id, answer.user_id.is_not(None)))
+            .join(User, User.id == answer.user_id)
+            .where(Comment.user_id.is_(None), Comment.answered_at >= win.start, Comment.answered_at <= win.end)):
+        if question_id not in first or (written, user_id) < first[question_id][:2]:
+            first[question_id] = (written, user_id, name, max(0.0, (answered - created).total_seconds() / 60))
+    minutes: dict[int, list[float]] = defaultdict(list)
+    for _written, user_id, name, value in first.values():
+        minutes[user_id].append(value)
+        people.setdefault(user_id, Work(user_id, name, {a: 0 for a in WORK_ACTIONS}))
+    for user_id, values in minutes.items():
+        people[user_id].first_answers, people[user_id].answer_median = len(values), percentile(values, .5)
     return sorted(people.values(), key=lambda w: (-w.total, w.name.lower(), w.user_id))
 
 
@@ -306,11 +335,16 @@ def busiest_categories(win: Window) -> list[Activity]:
 
 # --- the customer pulse: topics ---------------------------------------------------------------
 
+# A comment's topic for the pulse: the one the team set, else the local classifier's suggestion.
+TOPIC_OF = func.coalesce(Comment.topic, Comment.suggested_topic)
+
+
 @dataclass
 class TopicStats:
     per_category: list[tuple[str | None, dict[str, int]]]  # (category name or None, topic → count)
     per_week: list[tuple[Week, dict[str, int]]]
     totals: dict[str, int] = field(default_factory=dict)
+    suggested: int = 0  # of the total, comments whose topic only the classifier suggested
 
     @property
     def total(self) -> int:
@@ -318,29 +352,53 @@ class TopicStats:
 
 
 def topics(win: Window) -> TopicStats:
-    """What readers wrote about (the topic staff set), per category and per week of writing."""
-    rows = db.session.execute(
-        select(Category.name, Comment.topic, func.count(Comment.id)).join(Post, Post.id == Comment.post_id)
-        .outerjoin(Category, Category.id == Post.category_id)
-        .where(_reader_in(win), Comment.topic.in_(TOPICS))
-        .group_by(Category.id, Category.name, Comment.topic)
-    )
-    by_category: dict[str | None, Counter] = defaultdict(Counter)
-    for name, topic, n in rows:
-        by_category[name][topic] += n
+    """What readers wrote about, per category and per week of writing (one query): the topic the
+    team set, else the one the classifier suggested at arrival."""
+    by_category: dict[tuple[int | None, str | None], Counter] = defaultdict(Counter)
     per_week: dict[tuple[int, int], Counter] = defaultdict(Counter)
-    for created, topic in db.session.execute(
-            select(Comment.created_at, Comment.topic).where(_reader_in(win), Comment.topic.in_(TOPICS))):
+    suggested = 0
+    for category_id, name, created, topic, set_by_team in db.session.execute(
+            select(Category.id, Category.name, Comment.created_at, TOPIC_OF, Comment.topic.is_not(None))
+            .join(Post, Post.id == Comment.post_id).outerjoin(Category, Category.id == Post.category_id)
+            .where(_reader_in(win), or_(Comment.topic.in_(TOPICS),  # a suggestion for spam is no topic
+                                        and_(Comment.status != S.SPAM, Comment.suggested_topic.in_(TOPICS))))):
+        by_category[(category_id, name)][topic] += 1
         per_week[win.week_of(created)][topic] += 1
+        suggested += not set_by_team
     totals = Counter()
     for counts in by_category.values():
         totals.update(counts)
-    ordered = sorted(by_category.items(), key=lambda item: (-sum(item[1].values()), item[0] is None, item[0] or ""))
+    ordered = sorted(by_category.items(),
+                     key=lambda item: (-sum(item[1].values()), item[0][1] is None, item[0][1] or ""))
     return TopicStats(
-        per_category=[(name, {t: counts[t] for t in TOPICS}) for name, counts in ordered],
+        per_category=[(name, {t: counts[t] for t in TOPICS}) for (_id, name), counts in ordered],
         per_week=[(w, {t: per_week[(w.year, w.number)][t] for t in TOPICS}) for w in win.week_list()],
-        totals={t: totals[t] for t in TOPICS},
+        totals={t: totals[t] for t in TOPICS}, suggested=suggested,
     )
+
+
+@dataclass
+class TopicWaiting:
+    """Readers waiting for an answer right now, by topic (None: no topic set or suggested)."""
+
+    topic: str | None
+    waiting: int
+    breaching: int  # of them, over the response target
+
+
+def unanswered_topics(now: datetime, goals: Targets) -> list[TopicWaiting]:
+    """The topics readers are left waiting on most, right now (one query): most over target first."""
+    rows = db.session.execute(
+        select(TOPIC_OF, func.count(), func.sum(case((goals.breaching(now), 1), else_=0)))
+        .select_from(Comment).join(Post, Post.id == Comment.post_id)
+        .where(view_condition("needs_answer")).group_by(TOPIC_OF))
+    found = [TopicWaiting(topic if topic in TOPICS else None, n, int(breaching or 0)) for topic, n, breaching in rows]
+    merged: dict[str | None, TopicWaiting] = {}
+    for row in found:  # an unknown stored value counts as no topic
+        known = merged.setdefault(row.topic, TopicWaiting(row.topic, 0, 0))
+        known.waiting, known.breaching = known.waiting + row.waiting, known.breaching + row.breaching
+    return sorted(merged.values(), key=lambda t: (t.topic is None, -t.breaching, -t.waiting,
+                                                  TOPICS.index(t.topic) if t.topic else 0))
 
 
 # --- the CSV export -------------------------------------------------------------------------------

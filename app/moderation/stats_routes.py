@@ -38,6 +38,7 @@ def stats_page():
         "moderation/stats.html", win=win, now=now, snap=snap, days=days, speed=speed, topics=pulse,
         work=numbers.work_per_moderator(win), posts=numbers.busiest_posts(win),
         categories=numbers.busiest_categories(win), charts=_charts(win, days, speed, pulse),
+        unanswered=numbers.unanswered_topics(now, goals),
         week_choices=numbers.WEEK_CHOICES, work_labels=WORK_LABELS, statuses=list(CommentStatus),
         topic_keys=list(Topic), duration=duration, week_label=week_label, short_date=short_date,
         total_comments=sum(d.total for d in days),
@@ -169,7 +170,8 @@ def _charts(win: numbers.Window, days: list[numbers.Day], speed: numbers.Speed, 
     result["topics"] = charts.hbars(
         [name or _("No category") for name, _counts in pulse.per_category], topic_series(pulse.per_category),
         title=_("Topics per category"),
-        desc=_("Reader comments with a topic, per category, %(period)s: %(parts)s.", period=period,
+        desc=_("Reader comments with a topic (set by the team or suggested), per category, %(period)s: %(parts)s.",
+               period=period,
                parts=", ".join(f"{TOPIC_LABELS[t]} {format_number(n)}" for t, n in pulse.totals.items())),
         x_label=_("Comments"), fmt=format_number, empty=empty, width=MEDIUM, ident="chart-topics")
     result["topic_trend"] = charts.line_chart(
