@@ -72,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from app.editor.images_routes import bp as images_bp
     from app.feeds import bp as feeds_bp
     from app.moderation import canned_routes, stats_routes  # noqa: F401  (routes on the moderation bp)
+    from app.moderation.commenters_routes import bp as commenters_bp
     from app.moderation.routes import bp as moderation_bp
     from app.privacy import (
         bp as privacy_bp,
@@ -79,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     )
     from app.search.routes import bp as search_bp
     from app.site import bp as site_bp
+    from app.webhooks.routes import bp as webhooks_bp
 
     app.register_blueprint(site_bp)
     app.register_blueprint(auth_bp)
@@ -87,9 +89,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(comments_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(moderation_bp)
+    app.register_blueprint(commenters_bp)
     app.register_blueprint(privacy_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(backoffice_bp)
+    app.register_blueprint(webhooks_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(editor_bp)
     app.register_blueprint(images_bp)

@@ -47,6 +47,15 @@ class Config:
                             "ausfall", "kündig", "rechnung", "vertrag", "beschwerde", "help", "not working",
                             "outage", "issue", "complaint", "invoice", "contract"]
     COMMENT_DUPLICATE_SECONDS = 120  # the same text twice within this time is stored once
+    # Rule "history": a reader whose address or client (IP hash) had this many comments rejected or
+    # marked as spam in the last COMMENT_HISTORY_DAYS waits for review (0 disables). IP hashes are
+    # cleared after IP_HASH_RETENTION_DAYS, so the client's part looks back at most that far.
+    COMMENT_HISTORY_LIMIT = 2
+    COMMENT_HISTORY_DAYS = 30
+    # Rule "repeated": the same text (case and spacing ignored, at least 20 characters) sent this
+    # many times before within COMMENT_REPEAT_HOURS, by anyone on any post, waits for review (0 disables).
+    COMMENT_REPEAT_LIMIT = 2
+    COMMENT_REPEAT_HOURS = 24
     COMMENTS_CLOSE_AFTER_DAYS = None  # e.g. 90: comments close by themselves after that many days
     IP_HASH_RETENTION_DAYS = 30  # `comments anonymize` clears IP hashes older than this
     PROXY_COUNT = 0  # reverse proxies in front of the app (X-Forwarded-For hops to trust)
@@ -67,10 +76,28 @@ class Config:
     RESPONSE_TARGET_MINUTES = 240  # first-answer target for posts without a category
     BUSINESS_HOURS = [8, 18]  # Mon–Fri, in TIMEZONE, for categories that count business hours only
     CLAIM_MINUTES = 5  # a claim ("Anna answers this") lapses after this long without renewal
+    UNDO_SECONDS = 10  # a moderator can take back approve/reject/spam/delete this long (mails wait as long)
+    QUEUE_POLL_SECONDS = 5  # how often an open queue asks what colleagues did meanwhile (0: never)
     QUEUE_PER_PAGE = 25
     REPORT_HIDE_THRESHOLD = 3  # reports after which an approved comment is hidden until checked
     REPORT_RATE_LIMIT = "5 per hour"
     ESCALATION_TEAMS = ["Technik", "Produkt", "Vertrieb", "Rechtsabteilung", "Datenschutz"]
+    # A reader still waiting this many minutes before the response target is due: a warning to the
+    # assignee (or the moderators who asked for it) and a `target.warning` webhook; the breach follows.
+    TARGET_WARNING_MINUTES = 30
+
+    # The local classifier (app/moderation/classifier.py): learns from the team's decisions, on this server.
+    CLASSIFIER_SPAM_THRESHOLD = 0.9  # a reader comment scored at least this goes to spam (rule "classifier"); 0: off
+    CLASSIFIER_RETRAIN_EVERY = 50  # train again after this many team decisions (the drainer looks); 0: never
+    CLASSIFIER_CHECK_SECONDS = 60  # how often a process looks whether training is due
+    CLASSIFIER_RELOAD_SECONDS = 30  # how often a process looks for a model trained elsewhere
+
+    # Webhooks (app/webhooks/): JSON posts to URLs admins register per event, signed, sent by the drainer.
+    WEBHOOK_TIMEOUT = 5  # seconds per delivery attempt (connect and each read)
+    WEBHOOK_MAX_ATTEMPTS = 6  # then the delivery is given up (retried after 1, 2, 4, 8, 16 minutes)
+    # True lets hooks point at private, loopback and link-local addresses (a receiver in the office
+    # network; the tests' local receiver). False: refused at save and at each delivery (DNS rebinding).
+    WEBHOOK_ALLOW_PRIVATE = False
 
     # The browser editor and the back office
     AUTHORS_MAY_PUBLISH = False  # False: authors "submit for review" and an editor publishes

@@ -100,11 +100,32 @@ def drain(limit: int = 500) -> Drained:
     except Exception:  # the drainer goes on; the tasks stay for the next round
         db.session.rollback()
         log.exception("outbox: applying tasks failed")
+    try:  # response-target warnings and breaches (at most every 30 s per process): mails and webhooks
+        from app.moderation import target_alerts  # here: the moderation services import this module
+
+        target_alerts.maybe_check()
+    except Exception:
+        db.session.rollback()
+        log.exception("outbox: checking response targets failed")
     try:
         result.mails_sent, result.mails_failed = mail.send_due(limit)
     except Exception:
         db.session.rollback()
         log.exception("outbox: sending mail failed")
+    try:  # webhooks: claimed with a lease, retried with back-off (app/webhooks/service.py)
+        from app.webhooks import service as webhooks
+
+        webhooks.deliver_due()
+    except Exception:
+        db.session.rollback()
+        log.exception("outbox: delivering webhooks failed")
+    try:  # the local classifier learns again after every CLASSIFIER_RETRAIN_EVERY team decisions
+        from app.moderation import classifier  # here: the moderation services import this module
+
+        classifier.retrain_if_due()
+    except Exception:
+        db.session.rollback()
+        log.exception("outbox: retraining the classifier failed")
     return result
 
 

@@ -32,6 +32,12 @@ class Submission:
     proven: bool = False  # this browser proved the address (mail link, or wrote an approved comment with it)
     links: int = 0  # links in the rendered text that leave the site
     staff_names: tuple[str, ...] = ()  # display names of the team's members
+    # Triage facts: the statuses the team set (moderation.commenters.active_for), repeats, history
+    banned: bool = False  # by address or client: spam, answered like a success
+    premoderated: bool = False  # by address or client: always waits, however trusted
+    repeats: int = 0  # earlier comments with the same normalised text in the window (anyone, any post)
+    removed_before: int = 0  # recently rejected or spam comments from this address or client
+    spam_score: float | None = None  # the local classifier's spam probability (None: no model, or staff)
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,14 @@ class CommentPolicy:
     reserved_names: tuple[str, ...] = field(default_factory=tuple)  # the team's name, the brand
     answer_words: tuple[str, ...] = field(default_factory=tuple)  # besides "?": a reader asks for help
     held_words: tuple[str, ...] = field(default_factory=tuple)  # a comment holding one waits for review
+    # Earlier copies of the same text (within repeat_hours) after which one more waits; 0: off.
+    repeat_limit: int = 0
+    repeat_hours: int = 24
+    repeat_min_chars: int = 20  # shorter texts ("Danke!", "+1") are said often by different readers
+    # Rejected or spam comments from the address or client (within history_days) after which the next waits; 0: off.
+    history_limit: int = 0
+    history_days: int = 30
+    spam_threshold: float | None = None  # the classifier's score from which a comment is spam; None/0: off
 
     @classmethod
     def from_config(cls, config) -> "CommentPolicy":
@@ -53,6 +67,11 @@ class CommentPolicy:
                                  if n),
             answer_words=tuple(w.lower() for w in config.get("COMMENT_ANSWER_WORDS") or ()),
             held_words=tuple(w.lower() for w in config.get("COMMENT_HELD_WORDS") or ()),
+            repeat_limit=int(config.get("COMMENT_REPEAT_LIMIT") or 0),
+            repeat_hours=int(config.get("COMMENT_REPEAT_HOURS") or 24),
+            history_limit=int(config.get("COMMENT_HISTORY_LIMIT") or 0),
+            history_days=int(config.get("COMMENT_HISTORY_DAYS") or 30),
+            spam_threshold=float(config.get("CLASSIFIER_SPAM_THRESHOLD") or 0) or None,
         )
 
     def decide(self, s: Submission) -> Decision:
@@ -64,8 +83,18 @@ class CommentPolicy:
             return Decision(CommentStatus.SPAM, "too_fast")
         if self.blocked(s.text):
             return Decision(CommentStatus.SPAM, "blocklist")
+        if s.banned:  # set by the team for the address or the client
+            return Decision(CommentStatus.SPAM, "banned")
+        if self.spam_threshold and s.spam_score is not None and s.spam_score >= self.spam_threshold:
+            return Decision(CommentStatus.SPAM, "classifier")  # in the spam view for the team, never deleted
         if self.held(s.text):  # even from a trusted address: the team reads it first
             return Decision(CommentStatus.PENDING, "held_word")
+        if s.premoderated:  # before trust: the team asked to read everything from this commenter
+            return Decision(CommentStatus.PENDING, "premoderated")
+        if s.repeats >= self.repeat_limit and self.counts_repeats(s.text):
+            return Decision(CommentStatus.PENDING, "repeated")
+        if self.history_limit and s.removed_before >= self.history_limit:
+            return Decision(CommentStatus.PENDING, "history")
         if self.looks_like_team(s.name, s.staff_names):
             return Decision(CommentStatus.PENDING, "looks_like_team")
         if s.approved_before and s.proven:
@@ -73,6 +102,10 @@ class CommentPolicy:
                 return Decision(CommentStatus.PENDING, "too_many_links")
             return Decision(CommentStatus.APPROVED, "trusted")
         return Decision(CommentStatus.PENDING, "new_author")
+
+    def counts_repeats(self, text: str) -> bool:
+        """The rule "repeated" is on and the text is long enough to be more than a common phrase."""
+        return bool(self.repeat_limit) and len(normalised_text(text)) >= self.repeat_min_chars
 
     def looks_like_team(self, name: str, staff_names: tuple[str, ...] = ()) -> bool:
         """A reader's name that contains the team's name, the brand or a staff member's full name,
@@ -109,6 +142,11 @@ class CommentPolicy:
     def held(self, text: str) -> list[str]:
         """The words in the text that hold a comment for review (the queue names them)."""
         return matching_words(text, self.held_words)
+
+
+def normalised_text(text: str) -> str:
+    """A text as the rule "repeated" compares it: compatibility forms folded, case and spacing ignored."""
+    return " ".join(unicodedata.normalize("NFKC", text or "").casefold().split())
 
 
 def matching_words(text: str, words) -> list[str]:

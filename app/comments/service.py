@@ -6,15 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union
 from sqlalchemy.exc import IntegrityError
 
 from app import markup, outbox
 from app.comments import notifications, threads
-from app.comments.policy import CommentPolicy, Decision, Submission
+from app.comments.policy import CommentPolicy, Decision, Submission, normalised_text
 from app.extensions import db
 from app.models import Comment, CommentStatus, Post, Subscription, User, utcnow
-from app.moderation import service as moderation
+from app.moderation import classifier, commenters, service as moderation
+from app.webhooks import service as webhooks
 
 
 class CommentError(ValueError):
@@ -119,18 +120,24 @@ def submit(post: Post, data: CommentInput, client: Client, rules: Rules) -> Subm
     name = client.user.display_name if client.user else data.name.strip()
     # Trust needs proof and earlier approvals; without proof the count is not needed (the write path).
     proven = client.user is None and proves_address(client.proof, email, rules.secret)
+    ip_hash, words_hash = hash_ip(client.ip, rules.secret), text_hash(data.body, rules.secret)
+    triage = _triage_facts(rules.policy, email, ip_hash, data.body, words_hash, now) if client.user is None else {}
+    # The local classifier's view of a reader's words (a few ms; None without a model, never raises)
+    scores = classifier.score(data.body) if client.user is None else None
     decision = rules.policy.decide(Submission(
         text=data.body, email=email, name=name, is_staff=client.user is not None, honeypot=data.honeypot,
         seconds_taken=data.seconds_taken, approved_before=approved_count(email) if proven else 0, proven=proven,
-        links=len(markup.external_links(body_html)), staff_names=tuple(team.values()),
+        links=len(markup.external_links(body_html)), staff_names=tuple(team.values()), **triage,
+        spam_score=scores.spam if scores else None,
     ))
     comment = Comment(
         post_id=post.id, parent_id=parent.id if parent else None, depth=parent.depth + 1 if parent else 0,
         author_name=name,
         author_email=client.user.email.lower() if client.user and client.user.email else email,
         author_url=data.website.strip() or None, user_id=client.user.id if client.user else None,
-        lang=client.lang, body_md=data.body, body_html=body_html, ip_hash=hash_ip(client.ip, rules.secret),
+        lang=client.lang, body_md=data.body, body_html=body_html, ip_hash=ip_hash, text_hash=words_hash,
         created_at=now, submission_key=data.submission_key,
+        spam_score=scores.spam if scores else None, suggested_topic=scores.topic if scores else None,
     )
     try:
         moderation.admit(comment, status=decision.status, reason=decision.reason, actor=client.user,
@@ -145,6 +152,8 @@ def submit(post: Post, data: CommentInput, client: Client, rules: Rules) -> Subm
         db.session.add(Subscription(email=comment.author_email, comment_id=comment.id, lang=client.lang))
     if decision.status == CommentStatus.APPROVED:
         notifications.comment_published(comment)
+    elif decision.status == CommentStatus.PENDING and client.user is None:  # the team's channel hears of it
+        webhooks.emit("comment.waiting", comment)
     comment_id = comment.id
     db.session.commit()
     outbox.settle()  # the index and mails follow the commit: their failure never loses the comment
@@ -222,6 +231,56 @@ def address_history(emails: set[str], excluding: int | None = None) -> dict[str,
         counts.setdefault(email, {})[status] = n
     return {email: History(approved=c.get(CommentStatus.APPROVED, 0), waiting=c.get(CommentStatus.PENDING, 0))
             for email, c in counts.items()}
+
+
+def _triage_facts(policy: CommentPolicy, email: str, ip_hash: str | None, body: str, words_hash: str,
+                  now: datetime) -> dict:
+    """What the rules "banned", "premoderated", "repeated" and "history" look at: one bounded query
+    each (a rule that is off costs none)."""
+    active = commenters.active_for(email, ip_hash, now)
+    facts = {"banned": active.banned, "premoderated": active.premoderated}
+    if policy.counts_repeats(body):
+        facts["repeats"] = repeat_count(words_hash, now - timedelta(hours=policy.repeat_hours), policy.repeat_limit)
+    if policy.history_limit:
+        facts["removed_before"] = removed_count(email, ip_hash, now - timedelta(days=policy.history_days),
+                                                policy.history_limit)
+    return facts
+
+
+REMOVED = (CommentStatus.REJECTED, CommentStatus.SPAM)
+
+
+def repeat_count(words_hash: str, since: datetime, limit: int) -> int:
+    """Readers' comments with the same normalised text since `since`, counted up to `limit` (the
+    index on the text hash; no text is read)."""
+    found = (select(Comment.id).where(Comment.text_hash == words_hash, Comment.created_at >= since,
+                                      Comment.user_id.is_(None)).limit(limit).subquery())
+    return db.session.scalar(select(func.count()).select_from(found))
+
+
+def removed_count(email: str, ip_hash: str | None, since: datetime, limit: int) -> int:
+    """Rejected or spam comments since `since` from this address or this client, each comment once,
+    counted up to `limit`: one statement over two index ranges (address and status, IP hash and
+    status), each read no further than `limit` rows."""
+    def recent(condition):
+        # The window is a filter on the few rows of one address or client: without statistics
+        # SQLite would otherwise read every removed comment of the window through the queue's
+        # (status, created_at) index. A function of the column is not matched to an index.
+        rows = (select(Comment.id).where(condition, Comment.status.in_(REMOVED),
+                                         func.coalesce(Comment.created_at, Comment.created_at) >= since)
+                .limit(limit).subquery())
+        return select(rows.c.id)
+
+    parts = [recent(Comment.author_email == email)]
+    if ip_hash:
+        parts.append(recent(Comment.ip_hash == ip_hash))
+    found = union(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    return min(limit, db.session.scalar(select(func.count()).select_from(found)))
+
+
+def text_hash(body: str, secret: str) -> str:
+    """A keyed hash of the text as the rule "repeated" compares it (case and spacing ignored)."""
+    return hmac.new(secret.encode(), b"text:" + normalised_text(body).encode(), hashlib.sha256).hexdigest()
 
 
 def address_key(email: str, secret: str) -> str:

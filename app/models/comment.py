@@ -48,6 +48,10 @@ class Comment(db.Model):
         Index("ix_comments_root_id", "root_id"),
         Index("ix_comments_status_created_at", "status", "created_at"),  # the moderation queue
         Index("ix_comments_author_email_status", "author_email", "status"),  # trusted commenters
+        # A client's removed comments (the policy's rule "history"), as the address's above.
+        Index("ix_comments_ip_hash_status", "ip_hash", "status"),
+        # The same text sent again lately (rule "repeated"): a range of one hash, however often it was sent before.
+        Index("ix_comments_text_hash_created_at", "text_hash", "created_at"),
         # Waiting readers; with the status in the index, the queue's counts never touch the table.
         # With the post too, counting those over their category's target reads no comment row.
         Index("ix_comments_response_status_status_created", "response_status", "status", "created_at", "post_id"),
@@ -104,6 +108,9 @@ class Comment(db.Model):
     pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     ip_hash: Mapped[str | None] = mapped_column(String(64))  # keyed hash, cleared after retention
+    # A keyed hash of the normalised text at arrival (case and spacing ignored): the policy's rule
+    # "repeated" counts the same words sent again without reading any text (comments.service.text_hash).
+    text_hash: Mapped[str | None] = mapped_column(String(64))
     # The form's one-time key: two identical requests (a double click) cannot both be stored.
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,7 +1,7 @@
 """The moderation queue: which comments a view shows, and what each item needs beside it.
 
 Every page is a bounded set of queries (the page, its count, parents, trust counts, claim
-holders, waiting readers per post), whatever the length of the queue.
+holders, commenter statuses, waiting readers per post), whatever the length of the queue.
 """
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -13,8 +13,18 @@ from sqlalchemy.orm import joinedload
 from app.comments import service as comment_service
 from app.comments.policy import CommentPolicy
 from app.extensions import db
-from app.models import Category, Comment, CommentStatus, Post, ResponseStatus, User
-from app.moderation import targets
+from app.models import (
+    Category,
+    Comment,
+    CommenterKind,
+    CommenterStatus,
+    CommentStatus,
+    ModerationEvent,
+    Post,
+    ResponseStatus,
+    User,
+)
+from app.moderation import commenters, targets
 
 S, R = CommentStatus, ResponseStatus
 VIEWS = ("pending", "needs_answer", "escalated", "flagged", "spam", "rejected", "all")
@@ -129,6 +139,8 @@ class QueueItem:
     due: datetime | None
     overdue: bool
     claim_holder: User | None
+    # A status the team gave the author's address or client (moderation.commenters), in force now
+    commenter: CommenterStatus | None = None
 
 
 def page(f: QueueFilter, actor: User, *, number: int, per_page: int, now: datetime, goals: Targets,
@@ -150,6 +162,8 @@ def page(f: QueueFilter, actor: User, *, number: int, per_page: int, now: dateti
     stale = now - timedelta(minutes=claim_minutes)
     holder_ids = {c.claimed_by_id for c in comments if c.claimed_by_id and c.claimed_at and c.claimed_at >= stale}
     holders = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(holder_ids)))} if holder_ids else {}
+    readers = [c for c in comments if c.user_id is None]
+    statuses = commenters.active_for_many({c.author_email for c in readers}, {c.ip_hash for c in readers}, now)
     items = []
     for c in comments:
         waiting = c.response_status == R.NEEDS_ANSWER and c.status in (S.PENDING, S.APPROVED)
@@ -161,8 +175,16 @@ def page(f: QueueFilter, actor: User, *, number: int, per_page: int, now: dateti
             waiting_from_address=max(0, past.waiting - (1 if c.status == S.PENDING else 0)),
             links=CommentPolicy.count_links(c.body_md), waiting=(now - c.created_at) if waiting else None,
             due=due, overdue=bool(due and due < now), claim_holder=holders.get(c.claimed_by_id) if live_claim else None,
+            commenter=_strongest(statuses, c) if c.user_id is None else None,
         ))
     return pagination, items
+
+
+def _strongest(statuses: dict, c: Comment) -> CommenterStatus | None:
+    """The stronger of the statuses of the comment's address and client (banned over pre-moderated)."""
+    found = [s for key in ((CommenterKind.EMAIL, c.author_email), (CommenterKind.IP, c.ip_hash))
+             if (s := statuses.get(key)) is not None]
+    return max(found, key=lambda s: commenters.STRENGTH.get(s.level, 0)) if found else None
 
 
 def counts(actor: User, now: datetime, goals: Targets) -> dict[str, int]:
@@ -183,6 +205,11 @@ def view_count(view: str) -> int:
             select(func.count()).select_from(Comment).where(Comment.status == S.PENDING).scalar_subquery()
             + select(func.count()).select_from(Comment).where(Comment.pending_since.is_not(None)).scalar_subquery()))
     return db.session.scalar(select(func.count()).select_from(Comment).where(view_condition(view)))
+
+
+def in_view(comment_id: int, view: str) -> bool:
+    """Whether a comment still belongs to a view (after a decision made in place)."""
+    return db.session.scalar(select(Comment.id).where(Comment.id == comment_id, view_condition(view))) is not None
 
 
 def waiting_per_post(post_ids: set[int]) -> dict[int, int]:
@@ -208,3 +235,42 @@ def waiting_per_thread(root_ids: set[int]) -> dict[int, int]:
 def escape_like(text: str) -> str:
     """Text searched with LIKE … ESCAPE '\\': its own %, _ and backslashes match only themselves."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# --- what colleagues did meanwhile (the open queue's live updates) ------------------------------
+
+# Audit-trail actions that change what a queue item shows.
+LIVE_ACTIONS = ("submit", "approve", "reject", "spam", "delete", "restore", "reply", "undo", "claim", "release",
+                "assign", "escalate", "response_status", "hide", "unhide", "edit_submitted", "edit_accepted",
+                "edit_rejected", "dismiss_reports", "import")
+
+
+def last_event_id() -> int:
+    """The audit trail's newest id: where an open queue starts asking from."""
+    return db.session.scalar(select(func.max(ModerationEvent.id))) or 0
+
+
+def changes_since(since: int, *, limit: int, now: datetime, claim_minutes: int) -> list[dict]:
+    """The newest change per comment after audit-trail id `since` (one query), with the comment's
+    state now: its status, who holds a live claim, its answer status."""
+    stale = now - timedelta(minutes=claim_minutes)
+    actor, holder = User.__table__.alias("actor"), User.__table__.alias("holder")
+    rows = db.session.execute(
+        select(ModerationEvent.id, ModerationEvent.comment_id, ModerationEvent.action, ModerationEvent.actor_id,
+               actor.c.display_name, Comment.status, Comment.response_status, Comment.pending_since,
+               holder.c.display_name, Comment.claimed_at)
+        .join(Comment, Comment.id == ModerationEvent.comment_id)
+        .outerjoin(actor, actor.c.id == ModerationEvent.actor_id)
+        .outerjoin(holder, holder.c.id == Comment.claimed_by_id)
+        .where(ModerationEvent.id > since, ModerationEvent.action.in_(LIVE_ACTIONS))
+        .order_by(ModerationEvent.id).limit(limit)
+    ).all()
+    latest: dict[int, dict] = {}
+    for event_id, comment_id, action, actor_id, actor_name, status, response, pending_since, holder_name, \
+            claimed_at in rows:
+        latest[comment_id] = {
+            "event": event_id, "comment": comment_id, "action": action, "actor_id": actor_id, "actor": actor_name,
+            "status": status, "response_status": response, "edit_waiting": pending_since is not None,
+            "claimed_by": holder_name if claimed_at is not None and claimed_at >= stale else None,
+        }
+    return sorted(latest.values(), key=lambda change: change["event"])

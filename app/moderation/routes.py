@@ -1,7 +1,8 @@
 """The moderation queue and the actions on a comment. Every route needs the MODERATE permission."""
 import re
+from urllib.parse import parse_qsl, urlsplit
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -27,7 +28,7 @@ from app.models import (
     User,
     utcnow,
 )
-from app.moderation import queue as q, service
+from app.moderation import canned as canned_responses, queue as q, service
 from app.moderation.forms import (
     ActionForm,
     AssignForm,
@@ -56,7 +57,10 @@ STATUS_LABELS = service.STATUS_LABELS
 RULE_LABELS = {"staff": _l("team member"), "trusted": _l("known address"), "new_author": _l("new address"),
                "too_many_links": _l("too many links"), "honeypot": _l("hidden bot field filled"),
                "too_fast": _l("sent too fast"), "blocklist": _l("blocked word"), "demo": _l("demo data"),
-               "looks_like_team": _l("name looks like the team's"), "held_word": _l("word held for review")}
+               "looks_like_team": _l("name looks like the team's"), "held_word": _l("word held for review"),
+               "banned": _l("commenter banned"), "premoderated": _l("commenter pre-moderated"),
+               "repeated": _l("same text sent repeatedly"), "history": _l("comments removed recently"),
+               "classifier": _l("spam score above the threshold")}
 ACTION_LABELS = {"approve": _l("Approve"), "reject": _l("Reject"), "spam": _l("Spam"), "delete": _l("Delete"),
                  "restore": _l("Restore")}
 EVENT_LABELS = {
@@ -135,13 +139,16 @@ def _back(form_next: str | None, comment: Comment | None = None) -> str:
 
 # --- the queue -------------------------------------------------------------------------------
 
+def _filter(args) -> q.QueueFilter:
+    return q.QueueFilter(view=args.get("view", "pending"), category=args.get("category", ""),
+                         post=args.get("post", ""), assigned=args.get("assigned", ""),
+                         breaching=args.get("breaching") == "1", q=args.get("q", ""), group=args.get("group") == "1")
+
+
 @bp.get("/")
 @moderate
 def queue():
-    f = q.QueueFilter(view=request.args.get("view", "pending"), category=request.args.get("category", ""),
-                      post=request.args.get("post", ""), assigned=request.args.get("assigned", ""),
-                      breaching=request.args.get("breaching") == "1", q=request.args.get("q", ""),
-                      group=request.args.get("group") == "1")
+    f = _filter(request.args)
     now, goals = utcnow(), _goals()
     number = min(max(1, request.args.get("page", 1, type=int)), 1_000_000)
     pagination, items = q.page(f, current_user, number=number, per_page=current_app.config["QUEUE_PER_PAGE"],
@@ -162,7 +169,77 @@ def queue():
         "moderation/queue.html", f=f, items=items, pagination=pagination, counts=q.counts(current_user, now, goals),
         groups=groups, per_thread=per_thread, categories=queries.categories(), now=now,
         action_form=ActionForm(), reply_form=ReplyForm(), bulk_form=bulk, staff_results=staff_results,
+        canned=canned_responses.responses(), undo=_pending_undo(now), cursor=q.last_event_id(),
+        poll_seconds=current_app.config["QUEUE_POLL_SECONDS"], undo_seconds=service.undo_seconds(),
     )
+
+
+@bp.get("/next")
+@moderate
+def next_item():
+    """After a decision or an answer on a comment's page: the next comment of the view the
+    moderator came from (`from`, a queue address), or that view when nothing is left."""
+    view_url = _view_url(request.args.get("from"))
+    after = request.args.get("after", "")
+    f = _filter(dict(parse_qsl(urlsplit(view_url).query)))
+    now = utcnow()
+    _pagination, items = q.page(f, current_user, number=1, per_page=current_app.config["QUEUE_PER_PAGE"], now=now,
+                                goals=_goals(), claim_minutes=current_app.config["CLAIM_MINUTES"])
+    ids = [item.comment.id for item in items]
+    # Still in the view (e.g. "all"): the one after it; else the first of what is left.
+    ids = ids[ids.index(int(after)) + 1:] if is_id(after) and int(after) in ids else ids
+    if not ids:
+        flash(_("Nothing more in this view."), "success")
+        return redirect(view_url)
+    return redirect(url_for("moderation.comment", comment_id=ids[0], **{"from": view_url}))
+
+
+def _view_url(sent: str | None) -> str:
+    """A queue address the moderator came from (only the queue's own path counts)."""
+    fallback = url_for("moderation.queue")
+    target = safe_next(sent, fallback=fallback)
+    return target if urlsplit(target).path == fallback else fallback
+
+
+@bp.get("/updates")
+@moderate
+def updates():
+    """What colleagues did since `since` (an audit-trail id): the open queue asks every few seconds
+    (short polling: plain GETs that any proxy passes, no worker held open) and removes or marks
+    the comments it shows. One query for the events, one for the counts."""
+    since = request.args.get("since", "")
+    now = utcnow()
+    cursor = q.last_event_id()
+    changes = q.changes_since(int(since), limit=200, now=now, claim_minutes=current_app.config["CLAIM_MINUTES"]) \
+        if is_id(since) else []
+    return jsonify(cursor=max([cursor, *[c["event"] for c in changes]]), changes=[
+        {**c, "mine": c["actor_id"] == current_user.id, "actor_id": None,
+         "text": _change_text(c)} for c in changes], counts=q.counts(current_user, now, _goals()))
+
+
+def _change_text(change: dict) -> str:
+    who = change["actor"] or _("a reader")
+    if change["action"] == "claim":
+        return _("%(name)s is answering", name=who)
+    if change["action"] == "submit":
+        return _("new comment")
+    what = service.PAST.get(change["action"]) or EVENT_LABELS.get(change["action"]) or change["action"]
+    return _("%(what)s by %(name)s", what=what, name=who)
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"  # queue.js asks so; bodies are forms only
+
+
+def _pending_undo(now):
+    """The last decision of this browser that can still be undone (shown as a form without JavaScript)."""
+    undo = session.get("undo")
+    if not undo:
+        return None
+    if undo.get("until", 0) < now.timestamp():
+        session.pop("undo", None)
+        return None
+    return undo
 
 
 # --- decisions -------------------------------------------------------------------------------
@@ -170,7 +247,8 @@ def queue():
 @bp.post("/comments/<int:comment_id>/<action>")
 @moderate
 def act(comment_id: int, action: str):
-    """approve | reject | spam | delete | restore, one POST each (tools and tests use these too)."""
+    """approve | reject | spam | delete | restore, one POST each (tools and tests use these too).
+    Asked for JSON (queue.js), it answers with the outcome, the undo and the new counts."""
     if action not in service.ACTIONS:
         abort(400, description=_("Unknown action."))
     comment = _comment_or_404(comment_id)
@@ -179,10 +257,61 @@ def act(comment_id: int, action: str):
         abort(400, description=_("The form was incomplete; please try again."))
     try:
         service.transition(comment, action, actor=current_user, reason=form.reason.data or "",
-                           expected=form.expected.data or None, seen_version=_seen_version(request.form.get("version")))
-        flash(_("Comment by %(name)s: %(what)s.", name=comment.author_name, what=service.PAST[action]), "success")
+                           expected=form.expected.data or None, seen_version=_seen_version(request.form.get("version")),
+                           undoable=True)
     except service.ModerationError as exc:
+        if _wants_json():
+            return jsonify(ok=False, message=str(exc.message), status=exc.comment.status), 409
         flash(str(exc.message), "warning")
+        return redirect(_back(form.next.data or url_for("moderation.queue")))
+    message = _("Comment by %(name)s: %(what)s.", name=comment.author_name, what=service.PAST[action])
+    undo = _offer_undo(comment, action)
+    if _wants_json():
+        view = request.form.get("view", "")
+        return jsonify(ok=True, message=message, status=comment.status, status_label=str(STATUS_LABELS[comment.status]),
+                       undo=undo, in_view=view in q.VIEWS and q.in_view(comment.id, view),
+                       counts=q.counts(current_user, utcnow(), _goals()))
+    if undo is None:  # else the next page shows the message with its undo button
+        flash(message, "success")
+    return redirect(_back(form.next.data or url_for("moderation.queue")))
+
+
+def _offer_undo(comment: Comment, action: str) -> dict | None:
+    """The undo for a decision just made, also kept in the session for the next page without JavaScript."""
+    if action not in service.UNDOABLE:
+        return None
+    event = service.last_event(comment, (action,))
+    seconds = service.undo_seconds()
+    undo = {"url": url_for("moderation.undo", comment_id=comment.id), "event": event.id, "seconds": seconds,
+            "until": event.at.timestamp() + seconds, "comment": comment.id,
+            "label": _("Comment by %(name)s: %(what)s.", name=comment.author_name, what=service.PAST[action])}
+    session["undo"] = undo
+    return undo
+
+
+@bp.post("/comments/<int:comment_id>/undo")
+@moderate
+def undo(comment_id: int):
+    """Take back one's own decision within the undo window: an audited transition like any other."""
+    comment = _comment_or_404(comment_id)
+    form = ActionForm()
+    event_id = request.form.get("event", "")
+    if not form.validate() or not is_id(event_id):
+        abort(400, description=_("The form was incomplete; please try again."))
+    session.pop("undo", None)
+    try:
+        event = service.undo(comment, current_user, int(event_id))
+    except service.ModerationError as exc:
+        if _wants_json():
+            return jsonify(ok=False, message=str(exc.message), status=exc.comment.status), 409
+        flash(str(exc.message), "warning")
+        return redirect(_back(form.next.data or url_for("moderation.queue")))
+    message = _("Undone: the comment by %(name)s is %(status)s again.", name=comment.author_name,
+                status=STATUS_LABELS[event.from_status])
+    if _wants_json():
+        return jsonify(ok=True, message=message, status=comment.status,
+                       counts=q.counts(current_user, utcnow(), _goals()))
+    flash(message, "success")
     return redirect(_back(form.next.data or url_for("moderation.queue")))
 
 
@@ -224,6 +353,12 @@ def comment(comment_id: int):
     return _render_detail(_comment_or_404(comment_id))
 
 
+def _next_after(comment: Comment, view_url: str | None) -> str:
+    """Where a decision or an answer on a comment's page leads: the next comment of the view the
+    moderator came from (the pending view when they came from elsewhere)."""
+    return url_for("moderation.next_item", after=comment.id, **{"from": _view_url(view_url)})
+
+
 def _render_detail(comment: Comment, status: int = 200, reply_form: ReplyForm | None = None,
                    preview: str | None = None, message: str | None = None):
     post = comment.post
@@ -236,7 +371,7 @@ def _render_detail(comment: Comment, status: int = 200, reply_form: ReplyForm | 
     reports = db.session.scalars(select(Report).where(Report.comment_id == comment.id).order_by(Report.id)).all()
     revisions = db.session.scalars(select(CommentRevision).options(joinedload(CommentRevision.actor))
                                    .where(CommentRevision.comment_id == comment.id).order_by(CommentRevision.id)).all()
-    canned = db.session.scalars(select(CannedResponse).order_by(CannedResponse.lang != comment.lang,
+    canned = db.session.scalars(select(CannedResponse).order_by(CannedResponse.lang != post.lang,
                                                                 CannedResponse.title)).all()
     staff = _moderators()
     approved_before = comment_service.approved_count(comment.author_email, excluding=comment.id) \
@@ -247,7 +382,10 @@ def _render_detail(comment: Comment, status: int = 200, reply_form: ReplyForm | 
         if is_id(chosen):
             response = db.session.get(CannedResponse, chosen)
             if response:
-                reply_form.body.data = fill_placeholders(response.body_md, comment, post)
+                try:
+                    reply_form.body.data = canned_responses.fill(response.body_md, _placeholder_values(comment, post))
+                except canned_responses.PlaceholderError as exc:
+                    reply_form.body.data, message = response.body_md, str(exc.message)
         reply_form.expect_unanswered.data = "1" if comment.answered_at is None else ""
     assign = AssignForm(formdata=None, assignee=str(comment.assigned_to_id or ""))
     assign.assignee.choices = choices([("", _("nobody"))] + [(u.id, u.display_name) for u in staff])
@@ -266,7 +404,9 @@ def _render_detail(comment: Comment, status: int = 200, reply_form: ReplyForm | 
         action_form=ActionForm(formdata=None), edit_form=EditForm(formdata=None, body=comment.body_md),
         note_form=NoteForm(formdata=None), escalate_form=EscalateForm(formdata=None), assign_form=assign,
         status_form=status_form, topic_form=topic_form, claim_holder=holder, preview=preview, message=message,
-        teams=current_app.config["ESCALATION_TEAMS"], placeholders=PLACEHOLDERS, similar=similar,
+        teams=current_app.config["ESCALATION_TEAMS"], placeholders=canned_responses.PLACEHOLDERS, similar=similar,
+        view_url=_view_url(request.values.get("from")), after_decision=_next_after(comment, request.values.get("from")),
+        undo=_pending_undo(utcnow()),
     ), status
 
 
@@ -282,27 +422,47 @@ def similar(comment_id: int):
 @bp.post("/comments/<int:comment_id>/reply")
 @moderate
 def reply(comment_id: int):
-    """Approve (if pending) and answer officially in one step."""
+    """Approve (if pending) and answer officially in one step. Placeholders typed or inserted are
+    filled in; an unknown one is refused with the known ones, the typed text kept."""
     question = _comment_or_404(comment_id)
     form = ReplyForm()
     if not form.validate():
-        return _render_detail(question, 400, form, message=_("The answer was not published. Please check the text."))
+        return _reply_refused(question, form, 400, _("The answer was not published. Please check the text."))
+    try:
+        body = canned_responses.fill(form.body.data, _placeholder_values(question, question.post))
+    except canned_responses.PlaceholderError as exc:
+        return _reply_refused(question, form, 400, str(exc.message))
     if form.preview.data:
         try:
-            preview = markup.render_comment(form.body.data, internal_hosts())
+            preview = markup.render_comment(body, internal_hosts())
         except markup.RenderError as exc:
             return _render_detail(question, 400, form, message=str(exc.message))
         return _render_detail(question, 200, form, preview=preview)
     try:
-        answer = service.reply(question, current_user, form.body.data, team_name=current_app.config["TEAM_NAME"],
-                               as_team=form.as_team.data != "me", expect_unanswered=form.expect_unanswered.data == "1",
-                               internal_hosts=internal_hosts(), seen_version=_seen_version(request.form.get("version")))
+        service.reply(question, current_user, body, team_name=current_app.config["TEAM_NAME"],
+                      as_team=form.as_team.data != "me", expect_unanswered=form.expect_unanswered.data == "1",
+                      internal_hosts=internal_hosts(), seen_version=_seen_version(request.form.get("version")))
     except service.ModerationError as exc:
         form.expect_unanswered.data = ""  # sending again posts a follow-up answer on purpose
-        return _render_detail(question, 409, form, message=str(exc.message))
-    flash(_("Your answer to %(name)s is published.", name=question.author_name), "success")
-    target = form.next.data or url_for("blog.post", slug=question.post.slug, _anchor=f"comment-{answer.id}")
+        return _reply_refused(question, form, 409, str(exc.message))
+    message = _("Your answer to %(name)s is published.", name=question.author_name)
+    if _wants_json():
+        return jsonify(ok=True, message=message, status=question.status,
+                       counts=q.counts(current_user, utcnow(), _goals()))
+    flash(message, "success")
+    target = form.next.data or _next_after(question, request.form.get("from"))
     return redirect(_back(target, question))
+
+
+def _reply_refused(question: Comment, form: ReplyForm, status: int, message: str):
+    if _wants_json():  # the inline box keeps the text and shows why
+        return jsonify(ok=False, message=message, status=question.status), status
+    return _render_detail(question, status, form, message=message)
+
+
+def _placeholder_values(comment: Comment, post: Post) -> canned_responses.Values:
+    return canned_responses.Values(name=comment.author_name, post_title=post.title,
+                                   team=current_app.config["TEAM_NAME"], moderator=current_user.display_name)
 
 
 @bp.post("/comments/<int:comment_id>/edit")
@@ -463,8 +623,16 @@ def preview():
     """Markdown preview for the reply box (the same pipeline as the published answer)."""
     if not ActionForm().validate():
         abort(400)
+    body = request.form.get("body", "")
+    answering = request.form.get("comment", "")
     try:
-        return jsonify(html=markup.render_comment(request.form.get("body", ""), internal_hosts()))
+        if is_id(answering):  # placeholders filled in as they will be published
+            question = db.session.get(Comment, int(answering), options=[joinedload(Comment.post)])
+            if question is not None:
+                body = canned_responses.fill(body, _placeholder_values(question, question.post))
+        return jsonify(html=markup.render_comment(body, internal_hosts()))
+    except canned_responses.PlaceholderError as exc:
+        return jsonify(error=str(exc.message)), 400
     except markup.RenderError as exc:
         return jsonify(error=str(exc.message)), 400
 
@@ -476,19 +644,6 @@ def _seen_version(sent: str | None) -> str:
     versions, a tool) counts as having seen the original text, so an edited comment is not decided
     on its behalf."""
     return sent if sent is not None else ""
-
-
-PLACEHOLDERS = ("{name}", "{post_title}", "{team}")
-
-
-def fill_placeholders(text: str, comment: Comment, post: Post) -> str:
-    """Canned responses speak to the reader: {name}, {post_title} and {team} are filled in as text,
-    so a name such as "[Support](https://evil.example)" stays a name, not a link in our answer."""
-    values = {"{name}": comment.author_name, "{post_title}": post.title, "{team}": current_app.config["TEAM_NAME"]}
-    values = {key: markup.escape_markdown(value) for key, value in values.items()}
-    for key, value in values.items():
-        text = text.replace(key, value)
-    return text
 
 
 def _moderators() -> list[User]:

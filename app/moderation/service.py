@@ -13,8 +13,9 @@ they take the acting user as an argument and never read the request.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import delete as sql_delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import markup, outbox
@@ -25,13 +26,17 @@ from app.models import (
     CommentRevision,
     CommentStatus,
     ModerationEvent,
+    OutboxMail,
     Report,
     ResponseStatus,
     StaffNote,
+    Subscription,
     Topic,
     User,
     utcnow,
 )
+from app.moderation import staff_notices
+from app.webhooks import service as webhooks
 
 S, R = CommentStatus, ResponseStatus
 
@@ -47,6 +52,7 @@ TRANSITIONS = {
     "unhide": ({S.PENDING}, S.APPROVED),
 }
 ACTIONS = ("approve", "reject", "spam", "delete", "restore")  # what moderators choose from
+UNDOABLE = ("approve", "reject", "spam", "delete")  # for UNDO_SECONDS after the decision
 REMOVED = {S.REJECTED, S.SPAM, S.DELETED}
 
 STATUS_LABELS = {S.PENDING: _l("pending"), S.APPROVED: _l("approved"), S.SPAM: _l("spam"),
@@ -128,23 +134,31 @@ def _finish(commit: bool) -> None:
 # --- decisions on a comment's status ---------------------------------------------------------------
 
 def transition(comment: Comment, action: str, *, actor: User | None = None, reason: str = "",
-               expected: str | None = None, seen_version: str | None = None, commit: bool = True) -> Comment:
+               expected: str | None = None, seen_version: str | None = None, commit: bool = True,
+               undoable: bool = False) -> Comment:
     """Apply `action` if the comment is still in a state it fits (and in `expected`, when given), and
-    still says what the moderator read (`seen_version`, when given: see `text_version`)."""
+    still says what the moderator read (`seen_version`, when given: see `text_version`).
+    `undoable`: the moderator is offered an undo, so the mails it causes wait out the window."""
     if action not in TRANSITIONS:
         raise ValueError(f"unknown action {action!r}")
     if expected and expected != comment.status:
         raise _already(comment, action)
     if seen_version is not None and seen_version != text_version(comment):
         raise _changed_text(comment, action)
-    _decide(comment, action, actor=actor, reason=reason)
+    _decide(comment, action, actor=actor, reason=reason, hold_mails=undoable and action in UNDOABLE)
     _finish(commit)
     return comment
 
 
-def _decide(comment: Comment, action: str, *, actor: User | None, reason: str = "") -> None:
-    """The one place a status changes, with all its bookkeeping (the caller commits)."""
-    allowed_from, to_status = TRANSITIONS[action]
+def _decide(comment: Comment, action: str, *, actor: User | None, reason: str = "",
+            undoing: ModerationEvent | None = None, hold_mails: bool = False) -> None:
+    """The one place a status changes, with all its bookkeeping (the caller commits). `undoing`:
+    the decision this one takes back (action "undo"): back to the status before it, and the
+    bookkeeping that decision began (first approval, first decision, its mails) is taken back too."""
+    if undoing is not None:
+        allowed_from, to_status = {undoing.to_status}, undoing.from_status
+    else:
+        allowed_from, to_status = TRANSITIONS[action]
     if comment.status not in allowed_from:
         raise ModerationError(comment, action)
     from_status = comment.status
@@ -153,7 +167,13 @@ def _decide(comment: Comment, action: str, *, actor: User | None, reason: str = 
     now, staff = utcnow(), actor is not None
     first_approval = to_status == S.APPROVED and comment.approved_at is None
     values = {"status": to_status}
-    if staff:  # the team's first decision: an author deleting their own or a report hiding is none
+    if undoing is not None:
+        began = undoing.at - timedelta(seconds=1)  # the undone decision set these in the same moment
+        if comment.approved_at is not None and comment.approved_at >= began:
+            values["approved_at"] = None
+        if comment.moderated_at is not None and comment.moderated_at >= began:
+            values["moderated_at"] = None
+    elif staff:  # the team's first decision: an author deleting their own or a report hiding is none
         values["moderated_at"] = func.coalesce(Comment.moderated_at, now)
     if first_approval:
         values["approved_at"] = now
@@ -173,8 +193,13 @@ def _decide(comment: Comment, action: str, *, actor: User | None, reason: str = 
         _resolve_reports(comment, now)
     record(comment, action, actor=actor, from_status=from_status, to_status=to_status, reason=reason)
     outbox.index(comments=[comment.id], urgent=S.APPROVED in (from_status, to_status))
+    if undoing is not None:
+        _withdraw_mails(comment, since=undoing.at - timedelta(seconds=1))
     if first_approval:
-        notifications.comment_published(comment)
+        mails = notifications.comment_published(comment)
+        if hold_mails:  # the mails wait out the undo window, so an undo can take them back
+            for queued in mails:
+                queued.not_before = now + timedelta(seconds=undo_seconds())
 
 
 def approve(comment: Comment, *, actor: User | None = None, reason: str = "", expected: str | None = None):
@@ -205,6 +230,55 @@ def bulk(comments: list[tuple[Comment, str | None, str | None]], action: str, *,
             result.skipped.append((comment.id, str(exc.message)))
     _finish(True)
     return result
+
+
+def undo_seconds() -> int:
+    return int(current_app.config.get("UNDO_SECONDS", 10))
+
+
+# The network's slack on top of the window the moderator is shown: a click at 9.9 s still counts.
+UNDO_GRACE = timedelta(seconds=2)
+
+
+def undo(comment: Comment, actor: User, event_id: int, *, now: datetime | None = None) -> ModerationEvent:
+    """Take back one's own decision (approve, reject, spam, delete) within the undo window: an
+    ordinary audited transition back to the status before it, conditional like every other. Not
+    after the window, not someone else's decision, not when anything happened to the comment since."""
+    now = now or utcnow()
+    event = db.session.get(ModerationEvent, event_id)
+    if event is None or event.comment_id != comment.id or event.action not in UNDOABLE \
+            or event.actor_id != actor.id:
+        raise ModerationError(comment, "undo", _l("There is nothing of yours to undo on this comment."))
+    if event.at + timedelta(seconds=undo_seconds()) + UNDO_GRACE < now:
+        raise ModerationError(comment, "undo", _l(
+            "Too late to undo: a decision can be taken back for %(n)s seconds. Use the actions instead.",
+            n=undo_seconds()))
+    later = db.session.scalar(select(ModerationEvent.id).where(
+        ModerationEvent.comment_id == comment.id, ModerationEvent.id > event.id,
+        ModerationEvent.action.not_in(("claim", "release", "note"))).limit(1))
+    if later is not None or comment.status != event.to_status:
+        raise _already(comment, "undo")
+    _decide(comment, "undo", actor=actor, reason=f"undo of {event.action}", undoing=event)
+    _finish(True)
+    return event
+
+
+def _withdraw_mails(comment: Comment, since: datetime) -> None:
+    """An undone approval takes back the notices it queued (they wait out the window, unsent), and
+    the author's subscription is as if nothing had been sent."""
+    held = [m for m in db.session.scalars(select(OutboxMail).where(
+        OutboxMail.comment_id == comment.id, OutboxMail.sent_at.is_(None), OutboxMail.sending_since.is_(None),
+        OutboxMail.not_before.is_not(None), OutboxMail.created_at >= since))]
+    if not held:
+        return
+    own = db.session.scalar(select(Subscription).where(Subscription.comment_id == comment.id))
+    if own is not None and own.confirmation_sent_at and own.confirmation_sent_at >= since \
+            and any(m.to == own.email for m in held):
+        own.confirmation_sent_at = None
+        if own.confirmed_at and own.confirmed_at >= since:
+            own.confirmed_at = None
+    db.session.execute(sql_delete(OutboxMail).where(OutboxMail.id.in_([m.id for m in held]))
+                       .execution_options(synchronize_session=False))
 
 
 def admit(comment: Comment, *, status: str, reason: str, actor: User | None,
@@ -409,6 +483,8 @@ def escalate(comment: Comment, actor: User, to: str, note: str, *, expected: str
         raise _already(comment, "escalate")
     db.session.add(StaffNote(comment_id=comment.id, author_id=actor.id, body=note, kind="escalation"))
     record(comment, "escalate", actor=actor, reason=f"{to}: {note}")
+    staff_notices.escalated(comment, actor, to, note)  # the colleague named and the assignee, at once
+    webhooks.emit("comment.escalated", comment, escalated_to=to, by=actor.display_name)
     _finish(True)
     return comment
 
@@ -426,6 +502,7 @@ def assign(comment: Comment, actor: User, assignee: User | None, *, expected: in
     if not _update(comment, condition, assigned_to_id=assignee.id if assignee else None):
         raise AlreadyHandled(comment, "assign", _l("Someone changed the assignment meanwhile. Please look again."))
     record(comment, "assign", actor=actor, reason=assignee.display_name if assignee else "-")
+    staff_notices.assigned(comment, actor, assignee)
     _finish(True)
     return comment
 
@@ -479,7 +556,8 @@ def add_note(comment: Comment, actor: User, body: str) -> StaffNote:
     note = StaffNote(comment_id=comment.id, author_id=actor.id, body=body)
     db.session.add(note)
     record(comment, "note", actor=actor)
-    db.session.commit()
+    staff_notices.mentioned(comment, actor, body)  # colleagues named as @username get the note
+    _finish(True)  # commits, and wakes the drainer for those mails
     return note
 
 
@@ -507,6 +585,7 @@ def report(comment: Comment, *, reason: str, details: str, ip_hash: str | None, 
     if hide_after and reporters >= hide_after and comment.user_id is None and not comment.is_official \
             and comment.status == S.APPROVED:
         _decide(comment, "hide", actor=None, reason=f"hidden after reports from {reporters} readers")
+    webhooks.emit("comment.reported", comment, reason=reason, reports=reporters, hidden=comment.status == S.PENDING)
     _finish(True)
     return entry
 

@@ -41,13 +41,16 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app import mail, markup, outbox
 from app.extensions import db
 from app.models import (
+    AdminEvent,
     Comment,
+    CommenterKind,
+    CommenterStatus,
     CommentRevision,
     CommentStatus,
     ModerationEvent,
@@ -56,6 +59,7 @@ from app.models import (
     StaffNote,
     Subscription,
     User,
+    WebhookDelivery,
     utcnow,
 )
 from app.moderation import service
@@ -227,6 +231,7 @@ def erase(email: str, actor: User, *, placeholder_name: str | None = None) -> Er
 
     # 2. Then the personal data, all in one transaction.
     ids = [c.id for c in comments]
+    _forget_commenter_statuses(email, {c.ip_hash for c in comments if c.ip_hash})
     names = {c.author_name for c in comments}
     _forget_what_others_wrote_about(ids)
     answers = _forget_name_in_replies(ids, names, placeholder_name, actor)
@@ -250,6 +255,9 @@ def erase(email: str, actor: User, *, placeholder_name: str | None = None) -> Er
         conditions.append(Subscription.comment_id.in_(ids))
     result.subscriptions = db.session.execute(
         delete(Subscription).where(or_(*conditions)).execution_options(synchronize_session=False)).rowcount
+    if ids:  # webhook payloads name the author: their log entries go (sent or not)
+        db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.comment_id.in_(ids))
+                           .execution_options(synchronize_session=False))
     to_address = list(db.session.scalars(select(OutboxMail.id).where(_mail_to(email))))
     result.mails = db.session.execute(
         delete(OutboxMail).where(_mail_to(email)).execution_options(synchronize_session=False)).rowcount
@@ -269,6 +277,17 @@ def erase(email: str, actor: User, *, placeholder_name: str | None = None) -> Er
     outbox.settle(now=True)  # before the log is truncated: nothing of the erasure may come after it
     result.log_truncated = _truncate_log()
     return result
+
+
+def _forget_commenter_statuses(email: str, ip_hashes: set[str]) -> None:
+    """A status the team set on the address (or on the clients it wrote from) goes, and the back
+    office's audit trail no longer names the address."""
+    kinds = [and_(CommenterStatus.kind == CommenterKind.EMAIL, func.lower(CommenterStatus.value) == email)]
+    if ip_hashes:
+        kinds.append(and_(CommenterStatus.kind == CommenterKind.IP, CommenterStatus.value.in_(ip_hashes)))
+    db.session.execute(delete(CommenterStatus).where(or_(*kinds)).execution_options(synchronize_session=False))
+    db.session.execute(update(AdminEvent).where(func.lower(AdminEvent.subject) == f"{CommenterKind.EMAIL}:{email}")
+                       .values(subject=f"{CommenterKind.EMAIL}:{MASK}").execution_options(synchronize_session=False))
 
 
 def _forget_what_others_wrote_about(ids: list[int]) -> None:
