@@ -72,6 +72,8 @@ EVENT_LABELS = {
     "redact": _l("address removed"),
     "edit_submitted": _l("edited by the reader, waiting for review"), "edit_accepted": _l("edit published"),
     "edit_rejected": _l("edit discarded"),
+    "undo": _l("decision undone"), "claim": _l("started answering"), "release": _l("stopped answering"),
+    "note": _l("internal note added"), "import": _l("imported"),
 }
 VIEW_LABELS = {"pending": _l("Pending"), "needs_answer": _l("Needs answer"), "escalated": _l("Escalated"),
                "flagged": _l("Reported"), "spam": _l("Spam"), "rejected": _l("Rejected"), "all": _l("All")}
