@@ -1,9 +1,11 @@
 """Canned responses: the placeholders they may hold, filling them in, and the starter set.
 
-A placeholder is a lower-case word in braces. The known ones are filled in as text, so a
-reader's name such as "[Support](https://evil.example)" stays a name, not a link in our answer;
-an unknown one ("{nmae}") is refused with the list of the known ones, in a saved response and in
-an answer alike, so no "Hallo {name}" is ever published literally.
+A placeholder is a word in braces. The known ones are filled in as text, once, when an answer is
+previewed or sent (never in the browser, so a reader named "{team}" stays "{team}"), and a name
+such as "[Support](https://evil.example)" stays a name, not a link in our answer. An unknown one
+("{nmae}") is refused with the list of the known ones, in a saved response and in an answer
+alike, so no "Hallo {name}" is ever published literally. Code (`…` and fenced blocks) is left
+as written: `{id}` there is an example, not a placeholder.
 """
 import re
 from dataclasses import dataclass
@@ -19,6 +21,18 @@ from app.models import CannedResponse
 
 PLACEHOLDERS = ("{name}", "{post_title}", "{team}", "{moderator}")
 _PLACEHOLDER = re.compile(r"\{[a-z_][a-z0-9_]{0,39}\}", re.IGNORECASE)
+# Fenced code blocks and code spans (a run of backticks closed by the same run), left as written.
+_CODE = re.compile(r"^(?P<fence>`{3,}|~{3,})[^\n]*\n.*?(?:^(?P=fence)[ \t]*$|\Z)|(?P<ticks>`+).+?(?<!`)(?P=ticks)(?!`)",
+                   re.MULTILINE | re.DOTALL)
+
+
+def _prose(text: str):
+    """The parts of `text` outside code, as (start, end) ranges."""
+    at = 0
+    for match in _CODE.finditer(text or ""):
+        yield at, match.start()
+        at = match.end()
+    yield at, len(text or "")
 STARTER_SET = Path(__file__).resolve().parent.parent / "demo" / "data" / "canned.yml"
 
 
@@ -33,9 +47,10 @@ class PlaceholderError(ValueError):
 def unknown_placeholders(text: str) -> list[str]:
     """Words in braces that are no placeholder we know, in order of appearance, each once."""
     found = []
-    for match in _PLACEHOLDER.finditer(text or ""):
-        if match.group(0) not in PLACEHOLDERS and match.group(0) not in found:
-            found.append(match.group(0))
+    for start, end in _prose(text):
+        for match in _PLACEHOLDER.finditer(text, start, end):
+            if match.group(0) not in PLACEHOLDERS and match.group(0) not in found:
+                found.append(match.group(0))
     return found
 
 
@@ -62,7 +77,12 @@ def fill(text: str, values: Values) -> str:
     """The known placeholders filled in, each value escaped for Markdown; unknown ones are refused."""
     check(text)
     safe = {key: markup.escape_markdown(value) for key, value in values.as_dict().items()}
-    return _PLACEHOLDER.sub(lambda m: safe.get(m.group(0), m.group(0)), text)
+    parts, at = [], 0
+    for start, end in _prose(text):
+        parts.append(text[at:start])  # code, as written
+        parts.append(_PLACEHOLDER.sub(lambda m: safe.get(m.group(0), m.group(0)), text[start:end]))
+        at = end
+    return "".join(parts)
 
 
 def responses() -> list[CannedResponse]:

@@ -250,9 +250,10 @@ def last_event_id() -> int:
     return db.session.scalar(select(func.max(ModerationEvent.id))) or 0
 
 
-def changes_since(since: int, *, limit: int, now: datetime, claim_minutes: int) -> list[dict]:
+def changes_since(since: int, *, limit: int, now: datetime, claim_minutes: int) -> tuple[list[dict], int | None]:
     """The newest change per comment after audit-trail id `since` (one query), with the comment's
-    state now: its status, who holds a live claim, its answer status."""
+    state now: its status, who holds a live claim, its answer status. Also the last event id read
+    when `limit` cut the list short (the next question starts there), else None."""
     stale = now - timedelta(minutes=claim_minutes)
     actor, holder = User.__table__.alias("actor"), User.__table__.alias("holder")
     rows = db.session.execute(
@@ -273,4 +274,5 @@ def changes_since(since: int, *, limit: int, now: datetime, claim_minutes: int) 
             "status": status, "response_status": response, "edit_waiting": pending_since is not None,
             "claimed_by": holder_name if claimed_at is not None and claimed_at >= stale else None,
         }
-    return sorted(latest.values(), key=lambda change: change["event"])
+    read_up_to = rows[-1][0] if len(rows) == limit else None
+    return sorted(latest.values(), key=lambda change: change["event"]), read_up_to

@@ -112,12 +112,6 @@ def reason_label(reason: str) -> str:
     return reason
 
 
-@bp.app_template_filter("markdown_text")
-def markdown_text(value: str) -> str:
-    """Plain text made safe to insert into Markdown (canned responses in the browser)."""
-    return markup.escape_markdown(value)
-
-
 @bp.app_context_processor
 def moderation_labels():
     return {"text_version": service.text_version, "status_labels": STATUS_LABELS, "response_labels": RESPONSE_LABELS,
@@ -211,10 +205,13 @@ def updates():
     the comments it shows. One query for the events, one for the counts."""
     since = request.args.get("since", "")
     now = utcnow()
-    cursor = q.last_event_id()
-    changes = q.changes_since(int(since), limit=200, now=now, claim_minutes=current_app.config["CLAIM_MINUTES"]) \
-        if is_id(since) else []
-    return jsonify(cursor=max([cursor, *[c["event"] for c in changes]]), changes=[
+    cursor = q.last_event_id()  # read first: an event committed meanwhile is in the next answer
+    changes, read_up_to = q.changes_since(int(since), limit=200, now=now,
+                                          claim_minutes=current_app.config["CLAIM_MINUTES"]) \
+        if is_id(since) else ([], None)
+    if read_up_to is not None:  # more than one answer's worth: go on from the last one read
+        cursor = read_up_to
+    return jsonify(cursor=cursor, changes=[
         {**c, "mine": c["actor_id"] == current_user.id, "actor_id": None,
          "text": _change_text(c)} for c in changes], counts=q.counts(current_user, now, _goals()))
 
@@ -383,11 +380,13 @@ def _render_detail(comment: Comment, status: int = 200, reply_form: ReplyForm | 
         chosen = request.args.get("canned", "")
         if is_id(chosen):
             response = db.session.get(CannedResponse, chosen)
-            if response:
+            if response:  # as written: the placeholders are filled in once, when it is previewed or sent
+                reply_form.body.data = response.body_md
                 try:
-                    reply_form.body.data = canned_responses.fill(response.body_md, _placeholder_values(comment, post))
-                except canned_responses.PlaceholderError as exc:
-                    reply_form.body.data, message = response.body_md, str(exc.message)
+                    preview = preview or markup.render_comment(
+                        canned_responses.fill(response.body_md, _placeholder_values(comment, post)), internal_hosts())
+                except (canned_responses.PlaceholderError, markup.RenderError) as exc:
+                    message = str(exc.message)
         reply_form.expect_unanswered.data = "1" if comment.answered_at is None else ""
     assign = AssignForm(formdata=None, assignee=str(comment.assigned_to_id or ""))
     assign.assignee.choices = choices([("", _("nobody"))] + [(u.id, u.display_name) for u in staff])

@@ -199,7 +199,7 @@ def _decide(comment: Comment, action: str, *, actor: User | None, reason: str = 
         mails = notifications.comment_published(comment)
         if hold_mails:  # the mails wait out the undo window, so an undo can take them back
             for queued in mails:
-                queued.not_before = now + timedelta(seconds=undo_seconds())
+                queued.not_before = now + timedelta(seconds=undo_seconds()) + UNDO_GRACE
 
 
 def approve(comment: Comment, *, actor: User | None = None, reason: str = "", expected: str | None = None):
@@ -223,8 +223,9 @@ def bulk(comments: list[tuple[Comment, str | None, str | None]], action: str, *,
     result = BulkResult([], [])
     for comment, expected, seen_version in comments:
         try:
+            # Undoable like a single decision (one comment at a time), so its mails wait out the window too.
             transition(comment, action, actor=actor, reason=reason, expected=expected, seen_version=seen_version,
-                       commit=False)
+                       commit=False, undoable=True)
             result.done.append(comment.id)
         except ModerationError as exc:  # its conditional UPDATE changed nothing: the others go on
             result.skipped.append((comment.id, str(exc.message)))

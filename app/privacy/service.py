@@ -286,8 +286,11 @@ def _forget_commenter_statuses(email: str, ip_hashes: set[str]) -> None:
     if ip_hashes:
         kinds.append(and_(CommenterStatus.kind == CommenterKind.IP, CommenterStatus.value.in_(ip_hashes)))
     db.session.execute(delete(CommenterStatus).where(or_(*kinds)).execution_options(synchronize_session=False))
-    db.session.execute(update(AdminEvent).where(func.lower(AdminEvent.subject) == f"{CommenterKind.EMAIL}:{email}")
-                       .values(subject=f"{CommenterKind.EMAIL}:{MASK}").execution_options(synchronize_session=False))
+    subjects = {f"{CommenterKind.EMAIL}:{email}": CommenterKind.EMAIL,
+                **{f"{CommenterKind.IP}:{h}": CommenterKind.IP for h in ip_hashes}}
+    for subject, kind in subjects.items():
+        db.session.execute(update(AdminEvent).where(func.lower(AdminEvent.subject) == subject.lower())
+                           .values(subject=f"{kind}:{MASK}").execution_options(synchronize_session=False))
 
 
 def _forget_what_others_wrote_about(ids: list[int]) -> None:

@@ -113,7 +113,12 @@ def _forbidden(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if ip.version == 6 and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
+    if ip.version == 6 and ip in _IPV4_COMPATIBLE:  # ::127.0.0.1, deprecated; Python counts it as global
+        return True
     return not ip.is_global or ip.is_multicast
+
+
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
 def resolve(host: str, port: int, *, allow_private: bool) -> list[str]:
@@ -154,6 +159,9 @@ def parse_url(url: str) -> Target:
         raise AddressRefused(_l("Only http:// and https:// addresses can receive webhooks."))
     if not parts.hostname:
         raise AddressRefused(_l("The address has no host name."))
+    if parts.username is not None or parts.password is not None:  # they would be dropped silently
+        raise AddressRefused(_l("Addresses with a user name or password are not supported: the receiver "
+                                "checks the signature instead."))
     try:
         host = parts.hostname.encode("idna").decode("ascii") if not parts.hostname.isascii() else parts.hostname
     except UnicodeError:

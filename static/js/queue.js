@@ -220,10 +220,6 @@
       .then((html) => { slot.innerHTML = html; }) // rendered and escaped by the server's template
       .catch(() => {});
   }
-  function fillIn(text, form) {
-    return text.replaceAll("{name}", form.dataset.name || "").replaceAll("{post_title}", form.dataset.postTitle || "")
-      .replaceAll("{team}", form.dataset.team || "").replaceAll("{moderator}", form.dataset.moderator || "");
-  }
   function insert(textarea, text) {
     const at = textarea.selectionStart || textarea.value.length;
     textarea.value = textarea.value.slice(0, at) + text + textarea.value.slice(at);
@@ -245,9 +241,10 @@
     const textarea = form.querySelector("textarea");
     textarea.addEventListener("focus", () => claimOn(form, form.dataset.claimUrl), { once: true });
     const scope = form.closest("details.reply-box") || document;
-    // Canned responses: filled in and inserted at the cursor instead of reloading.
+    // Canned responses are inserted at the cursor as written; the server fills the placeholders in
+    // once, when the answer is previewed or sent (so a reader's name is never read as a placeholder).
     scope.querySelectorAll("[data-canned]").forEach((link) => {
-      link.addEventListener("click", (event) => { event.preventDefault(); insert(textarea, fillIn(link.dataset.canned, form)); });
+      link.addEventListener("click", (event) => { event.preventDefault(); insert(textarea, link.dataset.canned); });
     });
     const select = scope.querySelector("[data-canned-select]");
     if (select) {
@@ -256,7 +253,7 @@
       choice.addEventListener("submit", (event) => {
         event.preventDefault();
         const option = select.selectedOptions[0];
-        if (option && option.dataset.body) insert(textarea, fillIn(option.dataset.body, form));
+        if (option && option.dataset.body) insert(textarea, option.dataset.body);
       });
       select.addEventListener("keydown", (event) => { if (event.key === "Enter") { event.preventDefault(); choice.requestSubmit(use); } });
     }
