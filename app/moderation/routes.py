@@ -117,7 +117,8 @@ def moderation_labels():
     return {"text_version": service.text_version, "status_labels": STATUS_LABELS, "response_labels": RESPONSE_LABELS,
             "topic_labels": TOPIC_LABELS,
             "action_labels": ACTION_LABELS, "view_labels": VIEW_LABELS, "event_labels": EVENT_LABELS,
-            "rule_labels": RULE_LABELS, "report_reasons": {c.value: c.label for c in REPORT_REASONS}}
+            "rule_labels": RULE_LABELS, "report_reasons": {c.value: c.label for c in REPORT_REASONS},
+            "pending_undo": lambda: _pending_undo(utcnow())}
 
 
 def _goals() -> q.Targets:
@@ -165,7 +166,7 @@ def queue():
         "moderation/queue.html", f=f, items=items, pagination=pagination, counts=q.counts(current_user, now, goals),
         groups=groups, per_thread=per_thread, categories=queries.categories(), now=now,
         action_form=ActionForm(), reply_form=ReplyForm(), bulk_form=bulk, staff_results=staff_results,
-        canned=canned_responses.responses(), undo=_pending_undo(now), cursor=q.last_event_id(),
+        canned=canned_responses.responses(), cursor=q.last_event_id(),
         poll_seconds=current_app.config["QUEUE_POLL_SECONDS"], undo_seconds=service.undo_seconds(),
     )
 
@@ -277,7 +278,7 @@ def act(comment_id: int, action: str):
 
 def _offer_undo(comment: Comment, action: str) -> dict | None:
     """The undo for a decision just made, also kept in the session for the next page without JavaScript."""
-    if action not in service.UNDOABLE:
+    if action not in service.UNDOABLE or not service.undo_seconds():
         return None
     event = service.last_event(comment, (action,))
     seconds = service.undo_seconds()
@@ -407,7 +408,6 @@ def _render_detail(comment: Comment, status: int = 200, reply_form: ReplyForm | 
         status_form=status_form, topic_form=topic_form, claim_holder=holder, preview=preview, message=message,
         teams=current_app.config["ESCALATION_TEAMS"], placeholders=canned_responses.PLACEHOLDERS, similar=similar,
         view_url=_view_url(request.values.get("from")), after_decision=_next_after(comment, request.values.get("from")),
-        undo=_pending_undo(utcnow()),
     ), status
 
 

@@ -197,7 +197,7 @@ def _decide(comment: Comment, action: str, *, actor: User | None, reason: str = 
         _withdraw_mails(comment, since=undoing.at - timedelta(seconds=1))
     if first_approval:
         mails = notifications.comment_published(comment)
-        if hold_mails:  # the mails wait out the undo window, so an undo can take them back
+        if hold_mails and undo_seconds():  # the mails wait out the undo window, so an undo can take them back
             for queued in mails:
                 queued.not_before = now + timedelta(seconds=undo_seconds()) + UNDO_GRACE
 
@@ -246,6 +246,8 @@ def undo(comment: Comment, actor: User, event_id: int, *, now: datetime | None =
     ordinary audited transition back to the status before it, conditional like every other. Not
     after the window, not someone else's decision, not when anything happened to the comment since."""
     now = now or utcnow()
+    if not undo_seconds():
+        raise ModerationError(comment, "undo", _l("Undo is turned off on this site (UNDO_SECONDS = 0)."))
     event = db.session.get(ModerationEvent, event_id)
     if event is None or event.comment_id != comment.id or event.action not in UNDOABLE \
             or event.actor_id != actor.id:

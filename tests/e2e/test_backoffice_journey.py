@@ -123,7 +123,7 @@ def test_a_moderator_approves_a_pending_comment_from_the_post_page(office, brows
     mod.screenshot(path=str(screenshots_dir / "62-post-staff-actions.png"), full_page=False)
     item.locator(".staff-actions form[data-action=approve] button").click()
     expect(mod).to_have_url(re.compile(rf"/posts/{slug}#comment-{comment.id}$"))
-    expect(mod.locator(".flash-success")).to_contain_text("Mara Ostermann")
+    expect(mod.locator(".toast")).to_contain_text("Mara Ostermann")  # with its undo button
     expect(mod.locator(f"#comment-{comment.id}")).not_to_have_class(re.compile(r"is-staff-pending"))
     anonymous.reload()
     expect(anonymous.locator(f"#comment-{comment.id}")).to_contain_text("Hotline auch am Wochenende")

@@ -27,17 +27,21 @@ def queue_server(comment_server):
                                      f"{name}@sternwelle.example", "--display-name", display, "--password-stdin"],
                                input=PASSWORD + "\n")
         assert result.exit_code == 0 or "already taken" in result.output, result.output
-    with app.app_context():
-        author = db.session.scalar(select(User).where(User.username == "kai"))
-        post = Post(slug=SLUG, title="Die schnelle Warteschlange", body_md="Text", body_html="<p>Text</p>",
-                    status=PostStatus.PUBLISHED, published_at=utcnow() - timedelta(days=1), author_id=author.id)
-        db.session.add(post)
-        db.session.commit()
-        ids = [add_comment(post, status="pending", name=f"Leserin {i}", email=f"leserin{i}@example.org",
-                           body=f"Frage Nummer {i}: Wie lange dauert die Umstellung?", minutes_ago=90 - i,
-                           response_status="needs_answer").id for i in range(8)]
+
+    def queue_of(slug: str, n: int) -> list[int]:
+        """A post of its own with `n` pending questions (each test its own: xdist may run them apart)."""
+        with app.app_context():
+            author = db.session.scalar(select(User).where(User.username == "kai"))
+            post = Post(slug=slug, title="Die schnelle Warteschlange", body_md="Text", body_html="<p>Text</p>",
+                        status=PostStatus.PUBLISHED, published_at=utcnow() - timedelta(days=1), author_id=author.id)
+            db.session.add(post)
+            db.session.commit()
+            return [add_comment(post, status="pending", name=f"Leserin {i}", email=f"leserin{i}@example.org",
+                                body=f"Frage Nummer {i}: Wie lange dauert die Umstellung?", minutes_ago=90 - i,
+                                response_status="needs_answer").id for i in range(n)]
+
     app.config["QUEUE_POLL_SECONDS"] = 1  # a colleague's decision shows within a second here
-    yield base_url, app, ids
+    yield base_url, app, queue_of
     app.config["QUEUE_POLL_SECONDS"] = 5
 
 
@@ -56,7 +60,8 @@ def status_of(app, comment_id):
 
 
 def test_five_approvals_an_undo_and_a_canned_answer_without_a_page_load(queue_server, contexts, screenshots_dir):
-    base_url, app, ids = queue_server
+    base_url, app, queue_of = queue_server
+    ids = queue_of(SLUG, 6)
     path = f"/moderation/?post={SLUG}"
     page = contexts(viewport={"width": 1280, "height": 900}).new_page()
     sign_in(page, base_url, "kai", path)
@@ -105,25 +110,26 @@ def test_five_approvals_an_undo_and_a_canned_answer_without_a_page_load(queue_se
 
 
 def test_a_colleagues_decision_disappears_and_the_detail_page_leads_on(queue_server, contexts, screenshots_dir):
-    base_url, app, ids = queue_server
-    path = f"/moderation/?post={SLUG}"
+    base_url, app, queue_of = queue_server
+    ids = queue_of(SLUG + "-zwei", 3)
+    path = f"/moderation/?post={SLUG}-zwei"
     page = contexts(viewport={"width": 1280, "height": 900}).new_page()
     sign_in(page, base_url, "kai", path)
-    waiting = page.locator(f"#q-{ids[6]}")
+    waiting = page.locator(f"#q-{ids[0]}")
     expect(waiting).to_be_visible()
 
     with app.app_context():  # Lina approves it in her own browser meanwhile
         lina = db.session.scalar(select(User).where(User.username == "lina"))
-        service.transition(db.session.get(Comment, ids[6]), "approve", actor=lina, expected="pending")
+        service.transition(db.session.get(Comment, ids[0]), "approve", actor=lina, expected="pending")
     expect(waiting).to_have_count(0, timeout=5000)  # gone without a reload
     expect(page.locator(".toast").first).to_contain_text("Lina Vogel")
 
     # Deciding on a comment's page leads to the next comment of the view the moderator came from.
-    page.locator(f"#q-{ids[5]} a[data-details]").click()
-    expect(page).to_have_url(re.compile(rf"/moderation/comments/{ids[5]}\?from="))
+    page.locator(f"#q-{ids[1]} a[data-details]").click()
+    expect(page).to_have_url(re.compile(rf"/moderation/comments/{ids[1]}\?from="))
     page.locator("form[action$='/reject'] button").click()
-    expect(page).to_have_url(re.compile(rf"/moderation/comments/{ids[7]}\?from="))
-    expect(page.locator(".toast")).to_contain_text("Leserin 5")  # with its undo, also without fetch
+    expect(page).to_have_url(re.compile(rf"/moderation/comments/{ids[2]}\?from="))
+    expect(page.locator(".toast")).to_contain_text("Leserin 1")  # with its undo, also without fetch
     page.screenshot(path=str(screenshots_dir / "28-detail-next-item.png"), full_page=False)
     page.locator(".toast button").click()
-    assert status_of(app, ids[5]) == "pending"
+    assert status_of(app, ids[1]) == "pending"
