@@ -193,6 +193,7 @@ def make(app):
 def pytest_configure(config):
     config.addinivalue_line("markers", "post(title, **fields): what the `post` fixture makes (make.post arguments)")
     config.addinivalue_line("markers", "embedded: the `app` fixture runs on SQLite, Whoosh and no Redis in both passes")
+    config.addinivalue_line("markers", "no_database: opens no database (`make test` runs it in the SQLite pass only)")
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ from markupsafe import Markup
 from app import charts
 from app.charts import Series
 
+pytestmark = pytest.mark.no_database  # pure functions: the same on every database
+
 NS = {"svg": "http://www.w3.org/2000/svg"}
 
 

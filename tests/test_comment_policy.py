@@ -3,6 +3,8 @@ import pytest
 
 from app.comments.policy import CommentPolicy, Submission
 
+pytestmark = pytest.mark.no_database  # pure functions: the same on every database
+
 policy = CommentPolicy(min_seconds=3, max_links=2, blocklist=("casino bonus", "viagra"))
 
 

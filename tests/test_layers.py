@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.no_database  # reads the code, not a database: the same in every pass
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # --- the rules ---------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ import pytest
 
 from app import markup
 
+pytestmark = pytest.mark.no_database  # pure functions: the same on every database
+
 XSS_VECTORS = [
     "<script>alert(1)</script>",
     "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",

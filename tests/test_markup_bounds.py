@@ -18,6 +18,8 @@ from app import markup, markup_guard
 from tests.markup_corpus import COMMENT_LENGTH, REVIEW_FINDINGS, TOKENS, repeat as _repeat
 from tests.test_markup import assert_safe
 
+pytestmark = pytest.mark.no_database  # pure functions: the same on every database
+
 
 def _best_of(runs: int, fn, *args) -> float:
     best = float("inf")

@@ -7,6 +7,8 @@ from wtforms import BooleanField, EmailField, HiddenField, RadioField, StringFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
+from app.converters import MAX_ID
+
 EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']{2,}$")
 WEBSITE = re.compile(r"^https?://[^\s/?#<>\"']+\.[^\s<>\"']+$", re.IGNORECASE)
 
@@ -15,8 +17,9 @@ _ID = re.compile(r"[0-9]{1,18}")
 
 
 def is_id(value) -> bool:
-    """A database id as sent by a form: ASCII digits only, small enough for any integer column."""
-    return isinstance(value, str) and bool(_ID.fullmatch(value))
+    """A database id as sent by a form: ASCII digits only, small enough for any integer column
+    (PostgreSQL's INTEGER: 18 digits made it raise "out of range")."""
+    return isinstance(value, str) and bool(_ID.fullmatch(value)) and int(value) <= MAX_ID
 
 
 def _strip(value):
