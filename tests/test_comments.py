@@ -410,3 +410,14 @@ def test_nothing_is_stored_twice_across_the_database(client, post):
     for _ in range(3):
         post_comment(client, "offen-antworten")
     assert db.session.scalar(select(func.count()).select_from(Comment)) == 1
+
+
+def test_remember_me_is_offered_without_a_name_so_it_is_never_sent(client, post):
+    """The offer to remember name and address lives in the browser (static/js/comments.js): the
+    box has no name, so nothing about it reaches the server, and it is hidden until the script runs."""
+    import re
+
+    page = client.get(f"/posts/{post.slug}").get_data(as_text=True)
+    block = re.search(r"<div [^>]*data-remember[^>]*>(.*?)</div>", page, re.S)
+    assert block and " hidden" in block.group(0).split(">", 1)[0]
+    assert 'id="remember-me"' in block.group(1) and "name=" not in block.group(1)

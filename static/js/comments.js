@@ -54,6 +54,41 @@
   });
 })();
 
+// "Remember me on this device" (opt-in): name, e-mail address and website are kept in this
+// browser's localStorage, never in a cookie, and filled into empty fields on the next visit.
+(function () {
+  "use strict";
+  const form = document.getElementById("comment-form");
+  const row = form && form.querySelector("[data-remember]");
+  if (!row) return;
+  const KEY = "dialog.commenter";
+  const FIELDS = ["name", "email", "website"];
+  let store = null;
+  try { store = window.localStorage; store.getItem(KEY); } catch (error) { return; } // storage off: no offer
+  const box = row.querySelector("[data-remember-box]");
+  row.hidden = false;
+  let saved = null;
+  try { saved = JSON.parse(store.getItem(KEY) || "null"); } catch (error) { saved = null; }
+  if (saved && typeof saved === "object") {
+    box.checked = true;
+    FIELDS.forEach((name) => {
+      const field = form.elements[name];
+      if (field && !field.value && typeof saved[name] === "string") field.value = saved[name].slice(0, 300);
+    });
+  }
+  form.addEventListener("submit", () => {
+    try {
+      if (box.checked) {
+        const values = {};
+        FIELDS.forEach((name) => { if (form.elements[name]) values[name] = form.elements[name].value.trim(); });
+        store.setItem(KEY, JSON.stringify(values));
+      } else {
+        store.removeItem(KEY); // unticked: forgotten on this device
+      }
+    } catch (error) { /* storage full or off: the comment goes out anyway */ }
+  });
+})();
+
 // An old blog's comment anchor (#comment-123 on an address imported from WordPress, marked
 // ?from=wordpress by the redirect) names the old comment number: ask where that comment is now.
 (function () {
