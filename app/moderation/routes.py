@@ -601,7 +601,7 @@ def claim(comment_id: int):
         abort(400)
     result = service.claim(comment, current_user, minutes=current_app.config["CLAIM_MINUTES"])
     holder = result.holder.display_name if result.holder else None
-    if request.accept_mimetypes.best == "application/json":  # queue.js asks so; bodies are forms only
+    if _wants_json():
         return jsonify(ok=result.ok, holder=holder)
     if not result.ok:
         flash(_("%(name)s is answering this comment right now.", name=holder), "warning")

@@ -105,22 +105,21 @@ def _action_ok() -> bool:
 @bp.post("/<int:hook_id>/enable")
 @manage_site
 def enable(hook_id: int):
-    hook = _hook_or_404(hook_id)
-    if _action_ok():
-        service.set_active(hook, True, current_user)
-        db.session.commit()
-        flash(_("Webhook enabled."), "success")
-    return redirect(url_for("webhooks.hook", hook_id=hook_id))
+    return _set_active(hook_id, True, _("Webhook enabled."))
 
 
 @bp.post("/<int:hook_id>/disable")
 @manage_site
 def disable(hook_id: int):
+    return _set_active(hook_id, False, _("Webhook disabled: nothing is sent to it until it is enabled again."))
+
+
+def _set_active(hook_id: int, active: bool, message: str):
     hook = _hook_or_404(hook_id)
     if _action_ok():
-        service.set_active(hook, False, current_user)
+        service.set_active(hook, active, current_user)
         db.session.commit()
-        flash(_("Webhook disabled: nothing is sent to it until it is enabled again."), "success")
+        flash(message, "success")
     return redirect(url_for("webhooks.hook", hook_id=hook_id))
 
 
